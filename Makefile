@@ -18,11 +18,11 @@ PG_CONFIG  ?= pg_config
 PG_CPPFLAGS = -Iextension -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 PG_CFLAGS   = -std=gnu11
 
+# No LLVM bitcode: the engine gains nothing from JIT inlining, and it needs clang.
+override with_llvm = no
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
-
-# No LLVM bitcode: the engine gains nothing from JIT inlining and it needs clang.
-override with_llvm = no
 
 .PHONY: test demo bench deps
 deps:
