@@ -1,3 +1,123 @@
+/*
+ * guc.c
+ *		Module load, flowfabric.* settings and the engine clock.
+ */
 #include "postgres.h"
-#include "fmgr.h"
+
+#include <limits.h>
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "flowfabric.h"
+
 PG_MODULE_MAGIC;
+
+/*
+ * Shifts the engine clock, so tests can exercise leases, delays and timeouts
+ * without sleeping. Superuser-only: it moves every lease in the database.
+ */
+int			ff_clock_offset_ms = 0;
+
+/* NOTIFY on every outbox insert; off leaves subscribers to poll. */
+bool		ff_notify_enabled = true;
+
+/* Upper bound for input payloads, results and failure details. */
+int			ff_max_payload_bytes = 16 * 1024 * 1024;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("flowfabric.clock_offset_ms",
+							"Shifts the engine clock by this many milliseconds (testing only).",
+							NULL,
+							&ff_clock_offset_ms,
+							0, INT_MIN, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS | GUC_SUPERUSER_ONLY,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("flowfabric.notify",
+							 "Sends NOTIFY ff_completion / ff_lease_event for every outbox event.",
+							 NULL,
+							 &ff_notify_enabled,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("flowfabric.max_payload_bytes",
+							"Largest input payload, result or failure detail accepted, in bytes.",
+							NULL,
+							&ff_max_payload_bytes,
+							16 * 1024 * 1024, 0, MaxAllocSize,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("flowfabric");
+}
+
+/*
+ * ff_now_ms returns the engine's "now": the server's wall clock (not the
+ * transaction start time) in Unix epoch milliseconds.
+ */
+int64
+ff_now_ms(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	return now / 1000
+		+ (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000
+		+ ff_clock_offset_ms;
+}
+
+PG_FUNCTION_INFO_V1(ff_server_time_ms_sql);
+Datum
+ff_server_time_ms_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(ff_now_ms());
+}
+
+/*
+ * ff_capabilities reports what this engine implements, in upstream's
+ * Capabilities shape: a flag is true only when the operation is callable.
+ */
+PG_FUNCTION_INFO_V1(ff_capabilities);
+Datum
+ff_capabilities(PG_FUNCTION_ARGS)
+{
+	static const char *const unsupported[] = {
+		"cancel_execution", "change_priority", "replay_execution", "revoke_lease",
+		"budget_admin", "quota_admin", "rotate_waitpoint_hmac_secret_all",
+		"seed_waitpoint_hmac_secret", "list_pending_waitpoints", "cancel_flow_header",
+		"cancel_flow_wait_timeout", "cancel_flow_wait_indefinite", "ack_cancel_member",
+		"claim_for_worker", "issue_reclaim_grant", "subscribe_signal_delivery",
+		"subscribe_instance_tags", "stream_durable_summary", "stream_best_effort_live",
+		"register_worker", "heartbeat_worker", "mark_worker_dead", "list_expired_leases",
+		"list_workers", "release_admission", "read_quota_policy_limits",
+		"block_execution_for_admission", "read_budget_usage_and_limits",
+	};
+	static const char *const supported[] = {
+		"read_execution_state", "read_execution_info", "get_execution_result", "prepare",
+		"subscribe_lease_history", "subscribe_completion",
+	};
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"identity\": {\"family\": \"postgres\", "
+						   "\"implementation\": \"flowfabric-extension\", "
+						   "\"version\": {\"major\": 0, \"minor\": 1, \"patch\": 0}, "
+						   "\"rfc017_stage\": \"E-shipped\"}, \"supports\": {");
+	for (size_t i = 0; i < lengthof(supported); i++)
+		appendStringInfo(&buf, "%s\"%s\": true", i ? ", " : "", supported[i]);
+	for (size_t i = 0; i < lengthof(unsupported); i++)
+		appendStringInfo(&buf, ", \"%s\": false", unsupported[i]);
+	appendStringInfoString(&buf, "}}");
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}

@@ -1,0 +1,503 @@
+/*
+ * attempt.c
+ *		Attempt rows, lease fencing, and the calls a lease holder makes with
+ *		its handle: renew, progress, complete, fail, cancel, delay.
+ *
+ * Fencing: a handle is honoured only while its attempt is the execution's
+ * current attempt, the execution is active and leased, and the attempt's
+ * lease (id, epoch, attempt id) is the one the handle names and has not
+ * expired. Every transition away from "active and leased" releases the
+ * attempt's lease, so a stale handle can never act again.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+
+#include "flowfabric.h"
+
+#define ATTEMPT_COLUMNS \
+	"partition_key, execution_id, attempt_index, attempt_id, attempt_type, " \
+	"attempt_lifecycle, worker_id, worker_instance_id, lease_id, lease_epoch, " \
+	"lease_ttl_ms, lease_acquired_at_ms, lease_renewed_at_ms, lease_expires_at_ms, " \
+	"timeout_at_ms, started_at_ms, ended_at_ms, failure_message, failure_category, " \
+	"failure_detail, retry_delay_until_ms"
+#define ATTEMPT_NCOLS 21
+
+static const Oid attempt_types[ATTEMPT_NCOLS] = {
+	INT2OID, UUIDOID, INT4OID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID,
+	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID,
+	TEXTOID, BYTEAOID, INT8OID
+};
+
+bool
+ff_attempt_load(const FFExecKey *key, int32 attempt_index, FFAttemptRow *row, bool lock)
+{
+	static SPIPlanPtr plan_lock = NULL;
+	static SPIPlanPtr plan_read = NULL;
+	static const Oid types[3] = {INT2OID, UUIDOID, INT4OID};
+	SPIPlanPtr	plan;
+	Datum		v[3];
+	HeapTuple	t;
+	TupleDesc	d;
+	bool		isnull;
+
+	if (lock)
+		plan = ff_prepare(&plan_lock,
+						  "SELECT " ATTEMPT_COLUMNS " FROM ff_attempt WHERE partition_key = $1 "
+						  "AND execution_id = $2 AND attempt_index = $3 FOR UPDATE",
+						  3, types);
+	else
+		plan = ff_prepare(&plan_read,
+						  "SELECT " ATTEMPT_COLUMNS " FROM ff_attempt WHERE partition_key = $1 "
+						  "AND execution_id = $2 AND attempt_index = $3",
+						  3, types);
+	v[0] = Int16GetDatum(key->partition);
+	v[1] = ff_uuid_datum(&key->uuid);
+	v[2] = Int32GetDatum(attempt_index);
+	ff_execute(plan, v, NULL, !lock, 1);
+	if (SPI_processed == 0)
+		return false;
+
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	row->key = *key;
+	row->attempt_index = attempt_index;
+	ff_get_uuid(t, d, 4, &row->attempt_id);
+	row->attempt_type = ff_intern_literal(ff_get_cstring(t, d, 5));
+	row->attempt_lifecycle = ff_intern_literal(ff_get_cstring(t, d, 6));
+	row->worker_id = ff_get_cstring(t, d, 7);
+	row->worker_instance_id = ff_get_cstring(t, d, 8);
+	ff_get_uuid(t, d, 9, &row->lease_id);
+	row->lease_epoch = ff_get_int64(t, d, 10, 0);
+	row->lease_ttl_ms = ff_get_int64(t, d, 11, 0);
+	row->lease_acquired_at_ms = ff_get_int64(t, d, 12, FF_NULL_MS);
+	row->lease_renewed_at_ms = ff_get_int64(t, d, 13, FF_NULL_MS);
+	row->lease_expires_at_ms = ff_get_int64(t, d, 14, FF_NULL_MS);
+	row->timeout_at_ms = ff_get_int64(t, d, 15, FF_NULL_MS);
+	row->started_at_ms = ff_get_int64(t, d, 16, FF_NULL_MS);
+	row->ended_at_ms = ff_get_int64(t, d, 17, FF_NULL_MS);
+	row->failure_message = ff_get_cstring(t, d, 18);
+	row->failure_category = ff_get_cstring(t, d, 19);
+	row->failure_detail = NULL;
+	(void) SPI_getbinval(t, d, 20, &isnull);
+	if (!isnull)
+		row->failure_detail = DatumGetByteaPCopy(SPI_getbinval(t, d, 20, &isnull));
+	row->retry_delay_until_ms = ff_get_int64(t, d, 21, FF_NULL_MS);
+	return true;
+}
+
+static void
+attempt_params(const FFAttemptRow *row, Datum *v, char *n)
+{
+	memset(n, ' ', ATTEMPT_NCOLS);
+	n[ATTEMPT_NCOLS] = '\0';
+	v[0] = Int16GetDatum(row->key.partition);
+	v[1] = ff_uuid_datum(&row->key.uuid);
+	v[2] = Int32GetDatum(row->attempt_index);
+	v[3] = ff_uuid_datum(&row->attempt_id);
+	v[4] = CStringGetTextDatum(row->attempt_type);
+	v[5] = CStringGetTextDatum(row->attempt_lifecycle);
+	v[6] = CStringGetTextDatum(row->worker_id);
+	v[7] = CStringGetTextDatum(row->worker_instance_id);
+	v[8] = ff_uuid_datum(&row->lease_id);
+	v[9] = Int64GetDatum(row->lease_epoch);
+	v[10] = Int64GetDatum(row->lease_ttl_ms);
+	v[11] = Int64GetDatum(row->lease_acquired_at_ms);
+	v[12] = ff_ms_datum(row->lease_renewed_at_ms, &n[12]);
+	v[13] = ff_ms_datum(row->lease_expires_at_ms, &n[13]);
+	v[14] = ff_ms_datum(row->timeout_at_ms, &n[14]);
+	v[15] = Int64GetDatum(row->started_at_ms);
+	v[16] = ff_ms_datum(row->ended_at_ms, &n[16]);
+	v[17] = ff_text_datum(row->failure_message, &n[17]);
+	v[18] = ff_text_datum(row->failure_category, &n[18]);
+	v[19] = row->failure_detail ? PointerGetDatum(row->failure_detail) : (Datum) 0;
+	n[19] = row->failure_detail ? ' ' : 'n';
+	v[20] = ff_ms_datum(row->retry_delay_until_ms, &n[20]);
+}
+
+void
+ff_attempt_insert(const FFAttemptRow *row)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		v[ATTEMPT_NCOLS];
+	char		n[ATTEMPT_NCOLS + 1];
+
+	ff_prepare(&plan,
+			   "INSERT INTO ff_attempt (" ATTEMPT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, "
+			   "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+			   ATTEMPT_NCOLS, attempt_types);
+	attempt_params(row, v, n);
+	ff_execute(plan, v, n, false, 0);
+}
+
+void
+ff_attempt_store(const FFAttemptRow *row)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		v[ATTEMPT_NCOLS];
+	char		n[ATTEMPT_NCOLS + 1];
+
+	ff_prepare(&plan,
+			   "UPDATE ff_attempt SET attempt_lifecycle = $6, worker_id = $7, "
+			   "worker_instance_id = $8, lease_id = $9, lease_epoch = $10, lease_ttl_ms = $11, "
+			   "lease_acquired_at_ms = $12, lease_renewed_at_ms = $13, lease_expires_at_ms = $14, "
+			   "timeout_at_ms = $15, ended_at_ms = $17, failure_message = $18, "
+			   "failure_category = $19, failure_detail = $20, retry_delay_until_ms = $21 "
+			   "WHERE partition_key = $1 AND execution_id = $2 AND attempt_index = $3",
+			   ATTEMPT_NCOLS, attempt_types);
+	attempt_params(row, v, n);
+	ff_execute(plan, v, n, false, 0);
+	if (SPI_processed != 1)
+		elog(ERROR, "attempt row vanished while locked");
+}
+
+static bool
+attempt_is_over(const FFAttemptRow *row)
+{
+	return strncmp(row->attempt_lifecycle, "ended_", 6) == 0 ||
+		strcmp(row->attempt_lifecycle, "interrupted_reclaimed") == 0;
+}
+
+/*
+ * ff_attempt_end ends (or, with lifecycle "suspended", parks) an attempt:
+ * its lease is released with a lease event, and its timeout disarmed.
+ */
+void
+ff_attempt_end(const FFExecRow *exec, FFAttemptRow *attempt, const char *lifecycle,
+			   const char *event_type, const char *reason, int64 now)
+{
+	if (attempt_is_over(attempt))
+		return;
+	if (attempt->lease_expires_at_ms != FF_NULL_MS)
+		ff_emit_lease_event(exec, attempt, event_type, reason, now);
+	attempt->lease_expires_at_ms = FF_NULL_MS;
+	attempt->timeout_at_ms = FF_NULL_MS;
+	attempt->attempt_lifecycle = lifecycle;
+	if (strcmp(lifecycle, "suspended") != 0)
+		attempt->ended_at_ms = now;
+	ff_attempt_store(attempt);
+}
+
+/* Fencing */
+
+typedef enum FenceResult
+{
+	FENCE_OK,
+	FENCE_NOT_ACTIVE,
+	FENCE_STALE,
+	FENCE_REVOKED,
+	FENCE_EXPIRED
+} FenceResult;
+
+typedef struct Fence
+{
+	FFHandle	handle;
+	FFExecRow	exec;
+	FFAttemptRow attempt;
+	int64		now;
+	bool		same_lease;		/* the attempt row's lease is the handle's */
+} Fence;
+
+/*
+ * fence_lock decodes the handle and locks its execution, then its attempt
+ * (the engine's lock order), classifying how the handle stands.
+ */
+static FenceResult
+fence_lock(bytea *raw, Fence *f)
+{
+	FFHandle   *h = &f->handle;
+
+	ff_handle_decode_postgres(raw, h);
+	f->now = ff_now_ms();
+	if (!ff_exec_load(&h->key, &f->exec, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_EXECUTION_NOT_FOUND),
+				 errmsg("execution_not_found: execution %s does not exist", h->execution_id)));
+	if (!ff_attempt_load(&h->key, (int32) h->attempt_index, &f->attempt, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_ATTEMPT_NOT_FOUND),
+				 errmsg("attempt_not_found: execution %s has no attempt %u",
+						h->execution_id, h->attempt_index)));
+
+	f->same_lease = memcmp(&f->attempt.lease_id, &h->lease_id, sizeof(pg_uuid_t)) == 0 &&
+		memcmp(&f->attempt.attempt_id, &h->attempt_id, sizeof(pg_uuid_t)) == 0 &&
+		f->attempt.lease_epoch == (int64) h->lease_epoch;
+
+	if (!ff_exec_is(&f->exec, "active"))
+		return FENCE_NOT_ACTIVE;
+	if (!f->same_lease || f->exec.attempt_index != (int32) h->attempt_index ||
+		f->exec.lease_epoch != (int64) h->lease_epoch)
+		return FENCE_STALE;
+	if (strcmp(f->exec.sv.ownership_state, "lease_revoked") == 0)
+		return FENCE_REVOKED;
+	if (strcmp(f->exec.sv.ownership_state, "leased") != 0 ||
+		f->attempt.lease_expires_at_ms == FF_NULL_MS || f->attempt.lease_expires_at_ms <= f->now)
+		return FENCE_EXPIRED;
+	return FENCE_OK;
+}
+
+static void
+fence_raise(const Fence *f, FenceResult r)
+{
+	const FFHandle *h = &f->handle;
+
+	switch (r)
+	{
+		case FENCE_OK:
+			return;
+		case FENCE_NOT_ACTIVE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FF_EXECUTION_NOT_ACTIVE),
+					 errmsg("execution_not_active: execution %s is not active", h->execution_id),
+					 errdetail("{\"lifecycle_phase\": \"%s\", \"terminal_outcome\": \"%s\", "
+							   "\"lease_epoch\": %lld, \"attempt_index\": %d}",
+							   f->exec.sv.lifecycle_phase, f->exec.sv.terminal_outcome,
+							   (long long) f->exec.lease_epoch, f->exec.attempt_index),
+					 errhint("The lease this handle held is gone; drop the work.")));
+			break;
+		case FENCE_STALE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FF_STALE_LEASE),
+					 errmsg("stale_lease: handle for attempt %u epoch %llu of execution %s is no longer current",
+							h->attempt_index, (unsigned long long) h->lease_epoch, h->execution_id),
+					 errdetail("The current attempt is %d with lease epoch %lld.",
+							   f->exec.attempt_index, (long long) f->exec.lease_epoch),
+					 errhint("Another worker owns this execution now; drop the work.")));
+			break;
+		case FENCE_REVOKED:
+			ereport(ERROR,
+					(errcode(ERRCODE_FF_LEASE_REVOKED),
+					 errmsg("lease_revoked: the lease on execution %s was revoked", h->execution_id)));
+			break;
+		case FENCE_EXPIRED:
+			ereport(ERROR,
+					(errcode(ERRCODE_FF_LEASE_EXPIRED),
+					 errmsg("lease_expired: the lease on execution %s expired", h->execution_id),
+					 errhint("Renew leases well before lease_expires_at_ms.")));
+			break;
+	}
+}
+
+/* fence_require locks and insists the handle holds a live lease. */
+static void
+fence_require(bytea *raw, Fence *f)
+{
+	fence_raise(f, fence_lock(raw, f));
+}
+
+static bytea *
+arg_handle(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		ff_error(ERRCODE_FF_INVALID_INPUT, "invalid_input", "handle must not be null");
+	return PG_GETARG_BYTEA_PP(0);
+}
+
+PG_FUNCTION_INFO_V1(ff_renew);
+Datum
+ff_renew(PG_FUNCTION_ARGS)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	bytea	   *raw = arg_handle(fcinfo);
+	Fence		f;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	Datum		result;
+
+	SPI_connect();
+	fence_require(raw, &f);
+	f.attempt.lease_expires_at_ms = f.now + f.attempt.lease_ttl_ms;
+	f.attempt.lease_renewed_at_ms = f.now;
+	ff_attempt_store(&f.attempt);
+	ff_emit_lease_event(&f.exec, &f.attempt, "renewed", NULL, f.now);
+
+	values[0] = Int64GetDatum(f.attempt.lease_expires_at_ms);
+	values[1] = Int64GetDatum(f.attempt.lease_epoch);
+	result = ff_result_row(fcinfo, outer, values, nulls);
+	SPI_finish();
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(ff_progress);
+Datum
+ff_progress(PG_FUNCTION_ARGS)
+{
+	bytea	   *raw = arg_handle(fcinfo);
+	Fence		f;
+
+	if (!PG_ARGISNULL(1) && (PG_GETARG_INT32(1) < 0 || PG_GETARG_INT32(1) > 100))
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_INVALID_INPUT),
+				 errmsg("invalid_input: progress percent %d is outside 0..100", PG_GETARG_INT32(1))));
+
+	SPI_connect();
+	fence_require(raw, &f);
+	if (!PG_ARGISNULL(1))
+		f.exec.progress_pct = PG_GETARG_INT32(1);
+	if (!PG_ARGISNULL(2))
+		f.exec.progress_message = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	f.exec.progress_updated_at_ms = f.now;
+	f.exec.last_mutation_at_ms = f.now;
+	ff_exec_store(&f.exec);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ff_complete);
+Datum
+ff_complete(PG_FUNCTION_ARGS)
+{
+	bytea	   *raw = arg_handle(fcinfo);
+	bytea	   *payload = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_P(1);
+	Fence		f;
+	FenceResult r;
+
+	ff_check_payload_size(payload, "result payload");
+	SPI_connect();
+	r = fence_lock(raw, &f);
+	/* a retried complete of the attempt that already succeeded is a no-op */
+	if (r == FENCE_NOT_ACTIVE && f.same_lease &&
+		strcmp(f.attempt.attempt_lifecycle, "ended_success") == 0)
+	{
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+	fence_raise(&f, r);
+
+	ff_attempt_end(&f.exec, &f.attempt, "ended_success", "released", "completed", f.now);
+	f.exec.set_result = true;
+	f.exec.result = payload;
+	ff_finish_execution(&f.exec, &ff_sv_completed, "success", f.now);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+static const char *
+check_classification(const char *c)
+{
+	static const char *const classes[] = {"transient", "permanent", "infra_crash", "timeout", "cancelled"};
+
+	for (size_t i = 0; i < lengthof(classes); i++)
+		if (strcmp(classes[i], c) == 0)
+			return classes[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_FF_INVALID_INPUT),
+			 errmsg("invalid_input: unknown failure classification \"%s\"", c),
+			 errhint("Use transient, permanent, infra_crash, timeout or cancelled.")));
+	return NULL;				/* keep compiler quiet */
+}
+
+PG_FUNCTION_INFO_V1(ff_fail);
+Datum
+ff_fail(PG_FUNCTION_ARGS)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	bytea	   *raw = arg_handle(fcinfo);
+	char	   *message = ff_arg_cstring_required(fcinfo, 1, "message");
+	const char *category = check_classification(PG_ARGISNULL(2) ? "transient"
+												: text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	bytea	   *detail = PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_P(3);
+	Fence		f;
+	FenceResult r;
+	int64		delay_until = FF_NULL_MS;
+	bool		retried;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	Datum		result;
+
+	ff_check_payload_size(detail, "failure detail");
+	SPI_connect();
+	r = fence_lock(raw, &f);
+	if (r == FENCE_NOT_ACTIVE && f.same_lease &&
+		strcmp(f.attempt.attempt_lifecycle, "ended_failure") == 0)
+	{
+		/* a retried fail reports what the first one decided */
+		retried = f.attempt.retry_delay_until_ms != FF_NULL_MS;
+		delay_until = f.attempt.retry_delay_until_ms;
+	}
+	else
+	{
+		fence_raise(&f, r);
+		f.attempt.failure_message = message;
+		f.attempt.failure_category = (char *) category;
+		f.attempt.failure_detail = detail;
+		f.exec.last_failure_message = message;
+		f.exec.last_failure_category = (char *) category;
+		delay_until = ff_retry_decision(&f.exec, category, f.now);
+		retried = delay_until != FF_NULL_MS;
+		f.attempt.retry_delay_until_ms = delay_until;
+		ff_attempt_end(&f.exec, &f.attempt, "ended_failure", "released",
+					   retried ? "failed_retry_scheduled" : "failed_terminal", f.now);
+		if (retried)
+			ff_schedule_retry(&f.exec, delay_until, f.now);
+		else
+			ff_finish_execution(&f.exec, &ff_sv_failed, "failed", f.now);
+	}
+
+	values[0] = CStringGetTextDatum(retried ? "retry_scheduled" : "terminal_failed");
+	values[1] = Int64GetDatum(delay_until);
+	nulls[1] = !retried;
+	result = ff_result_row(fcinfo, outer, values, nulls);
+	SPI_finish();
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(ff_cancel);
+Datum
+ff_cancel(PG_FUNCTION_ARGS)
+{
+	bytea	   *raw = arg_handle(fcinfo);
+	char	   *reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Fence		f;
+	FenceResult r;
+
+	SPI_connect();
+	r = fence_lock(raw, &f);
+	if (r == FENCE_NOT_ACTIVE && f.same_lease &&
+		strcmp(f.attempt.attempt_lifecycle, "ended_cancelled") == 0)
+	{
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+	fence_raise(&f, r);
+
+	ff_attempt_end(&f.exec, &f.attempt, "ended_cancelled", "released", "cancelled", f.now);
+	f.exec.cancellation_reason = reason;
+	f.exec.cancelled_by = "lease_holder";
+	ff_finish_execution(&f.exec, &ff_sv_cancelled, "cancelled", f.now);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ff_delay);
+Datum
+ff_delay(PG_FUNCTION_ARGS)
+{
+	bytea	   *raw = arg_handle(fcinfo);
+	int64		delay_until;
+	Fence		f;
+
+	if (PG_ARGISNULL(1))
+		ff_error(ERRCODE_FF_INVALID_INPUT, "invalid_input", "delay_until must not be null");
+	delay_until = PG_GETARG_INT64(1);
+
+	SPI_connect();
+	fence_require(raw, &f);
+	ff_attempt_end(&f.exec, &f.attempt, "suspended", "released", "delayed", f.now);
+	if (delay_until > f.now)
+	{
+		ff_exec_set_state(&f.exec, &ff_sv_worker_delay);
+		f.exec.delay_until_ms = delay_until;
+		f.exec.blocking_detail = psprintf("delayed until %lld", (long long) delay_until);
+	}
+	else
+	{
+		ff_exec_set_state(&f.exec, &ff_sv_delay_elapsed);
+		f.exec.sv.attempt_state = "attempt_interrupted";
+	}
+	f.exec.last_mutation_at_ms = f.now;
+	ff_exec_store(&f.exec);
+	SPI_finish();
+	PG_RETURN_VOID();
+}

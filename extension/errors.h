@@ -1,0 +1,43 @@
+/*
+ * errors.h
+ *		flowfabric's SQLSTATEs: one private class "YF", the third character
+ *		the error category, the last two the kind (docs/error-codes.md).
+ *
+ * Every engine error is raised as
+ *		ereport(ERROR, errcode(ERRCODE_FF_xxx), errmsg("<kind>: <what happened>"), ...)
+ * so a caller can branch on the SQLSTATE and a human reads the kind first.
+ */
+#ifndef FLOWFABRIC_ERRORS_H
+#define FLOWFABRIC_ERRORS_H
+
+#define FF_SQLSTATE(cat, d1, d2)	MAKE_SQLSTATE('Y', 'F', cat, d1, d2)
+
+/* NotFound (N) */
+#define ERRCODE_FF_NOT_FOUND					FF_SQLSTATE('N', '0', '0')
+#define ERRCODE_FF_EXECUTION_NOT_FOUND			FF_SQLSTATE('N', '0', '1')
+#define ERRCODE_FF_FLOW_NOT_FOUND				FF_SQLSTATE('N', '0', '2')
+#define ERRCODE_FF_ATTEMPT_NOT_FOUND			FF_SQLSTATE('N', '0', '3')
+
+/* Validation (V): the caller's input is wrong; never retry unchanged */
+#define ERRCODE_FF_INVALID_INPUT				FF_SQLSTATE('V', '0', '1')
+#define ERRCODE_FF_CAPABILITY_MISMATCH			FF_SQLSTATE('V', '0', '2')
+#define ERRCODE_FF_INVALID_CAPABILITIES			FF_SQLSTATE('V', '0', '3')
+#define ERRCODE_FF_INVALID_POLICY_JSON			FF_SQLSTATE('V', '0', '4')
+#define ERRCODE_FF_PAYLOAD_TOO_LARGE			FF_SQLSTATE('V', '0', '5')
+#define ERRCODE_FF_INVALID_TAG_KEY				FF_SQLSTATE('V', '2', '3')
+#define ERRCODE_FF_CORRUPTION					FF_SQLSTATE('V', '2', '5')
+#define ERRCODE_FF_HANDLE_FROM_OTHER_BACKEND	FF_SQLSTATE('V', '2', '6')
+
+/* Contention (C): retryable */
+#define ERRCODE_FF_EXECUTION_NOT_ACTIVE			FF_SQLSTATE('C', '1', '1')
+
+/* State (S): the lease or execution moved on */
+#define ERRCODE_FF_STALE_LEASE					FF_SQLSTATE('S', '0', '1')
+#define ERRCODE_FF_LEASE_EXPIRED				FF_SQLSTATE('S', '0', '2')
+#define ERRCODE_FF_LEASE_REVOKED				FF_SQLSTATE('S', '0', '3')
+
+/* Shorthand for the common case: kind prefix, one formatted sentence. */
+#define ff_error(code, kind, ...) \
+	ereport(ERROR, (errcode(code), errmsg(kind ": " __VA_ARGS__)))
+
+#endif							/* FLOWFABRIC_ERRORS_H */

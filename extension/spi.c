@@ -1,0 +1,201 @@
+/*
+ * spi.c
+ *		Saved SPI plans and the small conversions every operation needs.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/uuid.h"
+
+#include "flowfabric.h"
+
+/*
+ * ff_prepare returns the plan cached in *cache, preparing and saving it on
+ * first use in this backend. Saved plans are re-planned automatically when
+ * the tables they use change.
+ */
+SPIPlanPtr
+ff_prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes)
+{
+	if (*cache == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*cache = plan;
+	}
+	return *cache;
+}
+
+int
+ff_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
+{
+	int			ret = SPI_execute_plan(plan, values, nulls, read_only, count);
+
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+	return ret;
+}
+
+Datum
+ff_get_datum(HeapTuple tuple, TupleDesc desc, int col, bool *isnull)
+{
+	return SPI_getbinval(tuple, desc, col, isnull);
+}
+
+char *
+ff_get_cstring(HeapTuple tuple, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+int64
+ff_get_int64(HeapTuple tuple, TupleDesc desc, int col, int64 if_null)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+
+	return isnull ? if_null : DatumGetInt64(d);
+}
+
+int32
+ff_get_int32(HeapTuple tuple, TupleDesc desc, int col, int32 if_null)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+
+	return isnull ? if_null : DatumGetInt32(d);
+}
+
+bool
+ff_get_bool(HeapTuple tuple, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+bool
+ff_get_uuid(HeapTuple tuple, TupleDesc desc, int col, pg_uuid_t *out)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+
+	if (!isnull)
+		*out = *DatumGetUUIDP(d);
+	return !isnull;
+}
+
+/*
+ * ff_intern_literal maps a stored state value to the engine's own constant,
+ * so state comparisons and the row structs never hold SPI memory.
+ */
+const char *
+ff_intern_literal(const char *value)
+{
+	static const char *const literals[] = {
+		"submitted", "runnable", "active", "suspended", "terminal",
+		"unowned", "leased", "lease_expired_reclaimable", "lease_revoked",
+		"eligible_now", "not_eligible_until_time", "blocked_by_dependencies",
+		"blocked_by_budget", "blocked_by_quota", "blocked_by_route",
+		"blocked_by_lane_state", "blocked_by_operator", "not_applicable",
+		"none", "waiting_for_worker", "waiting_for_retry_backoff",
+		"waiting_for_resume_delay", "waiting_for_delay", "waiting_for_signal",
+		"waiting_for_approval", "waiting_for_callback", "waiting_for_tool_result",
+		"waiting_for_children", "waiting_for_budget", "waiting_for_quota",
+		"waiting_for_capable_worker", "waiting_for_locality_match",
+		"paused_by_operator", "paused_by_policy", "paused_by_flow_cancel",
+		"success", "failed", "cancelled", "expired", "skipped",
+		"pending_first_attempt", "running_attempt", "attempt_interrupted",
+		"pending_retry_attempt", "pending_replay_attempt", "attempt_terminal",
+		"initial", "retry", "reclaim", "replay", "fallback",
+		"created", "started", "ended_success", "ended_failure",
+		"ended_cancelled", "interrupted_reclaimed",
+	};
+
+	for (size_t i = 0; i < lengthof(literals); i++)
+		if (strcmp(literals[i], value) == 0)
+			return literals[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_FF_CORRUPTION),
+			 errmsg("corruption: unknown state value \"%s\"", value)));
+	return NULL;				/* keep compiler quiet */
+}
+
+/* Parameter builders: each sets *null_flag to 'n' or ' ' as SPI expects. */
+
+Datum
+ff_text_datum(const char *s, char *null_flag)
+{
+	*null_flag = s ? ' ' : 'n';
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+Datum
+ff_ms_datum(int64 ms, char *null_flag)
+{
+	*null_flag = (ms == FF_NULL_MS) ? 'n' : ' ';
+	return Int64GetDatum(ms);
+}
+
+Datum
+ff_uuid_datum(const pg_uuid_t *uuid)
+{
+	pg_uuid_t  *copy = palloc(sizeof(pg_uuid_t));
+
+	*copy = *uuid;
+	return UUIDPGetDatum(copy);
+}
+
+/*
+ * ff_result_row forms the single composite row a function with OUT
+ * parameters returns, in the memory context that must outlive SPI.
+ */
+Datum
+ff_result_row(FunctionCallInfo fcinfo, MemoryContext target, Datum *values, bool *nulls)
+{
+	TupleDesc	desc;
+	MemoryContext old = MemoryContextSwitchTo(target);
+	HeapTuple	tuple;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+	tuple = heap_form_tuple(desc, values, nulls);
+	MemoryContextSwitchTo(old);
+	return HeapTupleGetDatum(tuple);
+}
+
+text *
+ff_arg_text_or_null(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_TEXT_PP(argno);
+}
+
+/* ff_arg_cstring_required rejects a NULL or empty text argument. */
+char *
+ff_arg_cstring_required(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	char	   *s;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_INVALID_INPUT),
+				 errmsg("invalid_input: %s must not be null", name)));
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (*s == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_INVALID_INPUT),
+				 errmsg("invalid_input: %s must not be empty", name)));
+	return s;
+}
