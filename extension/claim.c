@@ -166,13 +166,13 @@ ff_claim(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
 	ff_prepare(&plan,
-			   psprintf("SELECT %s, input_payload FROM ff_execution "
-						"WHERE lane_id = $1 "
-						"AND (eligibility_state = 'eligible_now' "
-						"     OR ownership_state = 'lease_expired_reclaimable') "
-						"AND required_capabilities <@ $2 "
-						"ORDER BY priority DESC, created_at_ms "
-						"LIMIT $3 FOR UPDATE SKIP LOCKED", ff_exec_columns),
+			   "SELECT " FF_EXEC_COLUMNS ", input_payload FROM ff_execution "
+			   "WHERE lane_id = $1 "
+			   "AND (eligibility_state = 'eligible_now' "
+			   "     OR ownership_state = 'lease_expired_reclaimable') "
+			   "AND required_capabilities <@ $2 "
+			   "ORDER BY priority DESC, created_at_ms "
+			   "LIMIT $3 FOR UPDATE SKIP LOCKED",
 			   3, types);
 	v[0] = CStringGetTextDatum(req.lane_id);
 	v[1] = PointerGetDatum(caps);

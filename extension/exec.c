@@ -12,16 +12,6 @@
 
 #include "flowfabric.h"
 
-/* Column order that exec_from_tuple decodes; claim.c appends its own. */
-const char *const ff_exec_columns =
-	"partition_key, execution_id, lane_id, namespace, flow_id, policy, "
-	"lifecycle_phase, ownership_state, eligibility_state, blocking_reason, "
-	"terminal_outcome, attempt_state, blocking_detail, attempt_index, "
-	"total_attempt_count, retry_count, reclaim_count, lease_epoch, progress_pct, "
-	"progress_message, progress_updated_at_ms, last_failure_message, "
-	"last_failure_category, cancellation_reason, cancelled_by, created_at_ms, "
-	"last_mutation_at_ms, started_at_ms, terminal_at_ms, delay_until_ms, deadline_at_ms";
-
 void
 ff_exec_from_tuple(HeapTuple tuple, TupleDesc desc, FFExecRow *row)
 {
@@ -78,13 +68,13 @@ ff_exec_load(const FFExecKey *key, FFExecRow *row, bool lock)
 
 	if (lock)
 		plan = ff_prepare(&plan_lock,
-						  psprintf("SELECT %s FROM ff_execution WHERE partition_key = $1 "
-								   "AND execution_id = $2 FOR UPDATE", ff_exec_columns),
+						  "SELECT " FF_EXEC_COLUMNS " FROM ff_execution "
+						  "WHERE partition_key = $1 AND execution_id = $2 FOR UPDATE",
 						  2, types);
 	else
 		plan = ff_prepare(&plan_read,
-						  psprintf("SELECT %s FROM ff_execution WHERE partition_key = $1 "
-								   "AND execution_id = $2", ff_exec_columns),
+						  "SELECT " FF_EXEC_COLUMNS " FROM ff_execution "
+						  "WHERE partition_key = $1 AND execution_id = $2",
 						  2, types);
 	values[0] = Int16GetDatum(key->partition);
 	values[1] = ff_uuid_datum(&key->uuid);

@@ -186,7 +186,16 @@ extern text *ff_arg_text_or_null(FunctionCallInfo fcinfo, int argno);
 extern char *ff_arg_cstring_required(FunctionCallInfo fcinfo, int argno, const char *name);
 
 /* exec.c: execution rows */
-extern const char *const ff_exec_columns;
+/* The ff_execution columns ff_exec_from_tuple decodes, in order. */
+#define FF_EXEC_COLUMNS \
+	"partition_key, execution_id, lane_id, namespace, flow_id, policy, " \
+	"lifecycle_phase, ownership_state, eligibility_state, blocking_reason, " \
+	"terminal_outcome, attempt_state, blocking_detail, attempt_index, " \
+	"total_attempt_count, retry_count, reclaim_count, lease_epoch, progress_pct, " \
+	"progress_message, progress_updated_at_ms, last_failure_message, " \
+	"last_failure_category, cancellation_reason, cancelled_by, created_at_ms, " \
+	"last_mutation_at_ms, started_at_ms, terminal_at_ms, delay_until_ms, deadline_at_ms"
+
 extern void ff_exec_from_tuple(HeapTuple tuple, TupleDesc desc, FFExecRow *row);
 extern bool ff_exec_load(const FFExecKey *key, FFExecRow *row, bool lock);
 extern void ff_exec_store(FFExecRow *row);

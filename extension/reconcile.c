@@ -65,8 +65,8 @@ lock_skip(const FFExecKey *key, FFExecRow *row)
 	Datum		v[2];
 
 	ff_prepare(&plan,
-			   psprintf("SELECT %s FROM ff_execution WHERE partition_key = $1 "
-						"AND execution_id = $2 FOR UPDATE SKIP LOCKED", ff_exec_columns),
+			   "SELECT " FF_EXEC_COLUMNS " FROM ff_execution "
+			   "WHERE partition_key = $1 AND execution_id = $2 FOR UPDATE SKIP LOCKED",
 			   2, types);
 	v[0] = Int16GetDatum(key->partition);
 	v[1] = ff_uuid_datum(&key->uuid);
