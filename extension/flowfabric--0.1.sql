@@ -342,6 +342,16 @@ CREATE FUNCTION ff_lease_events(after_event_id bigint DEFAULT 0, max_events inte
 -- Reads. Unknown ids give no row (or NULL); malformed ids are an error.
 ------------------------------------------------------------------------------
 
+-- ff_execution_by_id is the row behind an execution id (inlined into callers).
+CREATE FUNCTION ff_execution_by_id(execution_id text) RETURNS SETOF ff_execution
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT e.* FROM ff_execution e
+     WHERE (e.partition_key, e.execution_id) =
+           (SELECT id.partition_key, id.execution_uuid FROM ff_split_execution_id($1) AS id)
+    $$;
+REVOKE ALL ON FUNCTION ff_execution_by_id(text) FROM PUBLIC;
+
 CREATE FUNCTION ff_describe_execution(execution_id text)
     RETURNS TABLE (execution_id text, flow_id uuid, lane_id text, namespace text,
                    public_state text, blocking_reason text, blocking_detail text,
@@ -361,9 +371,7 @@ BEGIN ATOMIC
            a.lease_expires_at_ms,
            CASE WHEN a.lease_expires_at_ms IS NOT NULL THEN a.lease_renewed_at_ms END,
            e.created_at_ms, e.last_mutation_at_ms, e.total_attempt_count, e.tags
-      FROM ff_split_execution_id(ff_describe_execution.execution_id) AS id
-      JOIN ff_execution e ON e.partition_key = id.partition_key
-                         AND e.execution_id = id.execution_uuid
+      FROM ff_execution_by_id(ff_describe_execution.execution_id) AS e
       LEFT JOIN ff_attempt a ON a.partition_key = e.partition_key
                             AND a.execution_id = e.execution_id
                             AND a.attempt_index = e.attempt_index;
@@ -383,27 +391,21 @@ BEGIN ATOMIC
            e.eligibility_state, e.blocking_reason, e.terminal_outcome, e.attempt_state,
            e.public_state, e.created_at_ms, e.started_at_ms, e.terminal_at_ms,
            e.attempt_index, e.flow_id, e.blocking_detail
-      FROM ff_split_execution_id(ff_read_execution_info.execution_id) AS id
-      JOIN ff_execution e ON e.partition_key = id.partition_key
-                         AND e.execution_id = id.execution_uuid;
+      FROM ff_execution_by_id(ff_read_execution_info.execution_id) AS e;
 END;
 
 CREATE FUNCTION ff_read_execution_state(execution_id text) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
     SELECT e.public_state
-      FROM ff_split_execution_id(ff_read_execution_state.execution_id) AS id
-      JOIN ff_execution e ON e.partition_key = id.partition_key
-                         AND e.execution_id = id.execution_uuid;
+      FROM ff_execution_by_id(ff_read_execution_state.execution_id) AS e;
 END;
 
 CREATE FUNCTION ff_get_execution_result(execution_id text) RETURNS bytea
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
     SELECT e.result
-      FROM ff_split_execution_id(ff_get_execution_result.execution_id) AS id
-      JOIN ff_execution e ON e.partition_key = id.partition_key
-                         AND e.execution_id = id.execution_uuid;
+      FROM ff_execution_by_id(ff_get_execution_result.execution_id) AS e;
 END;
 
 CREATE FUNCTION ff_read_execution_context(execution_id text)
@@ -411,45 +413,35 @@ CREATE FUNCTION ff_read_execution_context(execution_id text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
     SELECT coalesce(e.input_payload, ''::bytea), coalesce(e.execution_kind, ''), e.tags
-      FROM ff_split_execution_id(ff_read_execution_context.execution_id) AS id
-      JOIN ff_execution e ON e.partition_key = id.partition_key
-                         AND e.execution_id = id.execution_uuid;
+      FROM ff_execution_by_id(ff_read_execution_context.execution_id) AS e;
 END;
 
 CREATE FUNCTION ff_read_current_attempt_index(execution_id text) RETURNS integer
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
     SELECT e.attempt_index
-      FROM ff_split_execution_id(ff_read_current_attempt_index.execution_id) AS id
-      JOIN ff_execution e ON e.partition_key = id.partition_key
-                         AND e.execution_id = id.execution_uuid;
+      FROM ff_execution_by_id(ff_read_current_attempt_index.execution_id) AS e;
 END;
 
 CREATE FUNCTION ff_read_total_attempt_count(execution_id text) RETURNS integer
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
     SELECT e.total_attempt_count
-      FROM ff_split_execution_id(ff_read_total_attempt_count.execution_id) AS id
-      JOIN ff_execution e ON e.partition_key = id.partition_key
-                         AND e.execution_id = id.execution_uuid;
+      FROM ff_execution_by_id(ff_read_total_attempt_count.execution_id) AS e;
 END;
 
 CREATE FUNCTION ff_get_execution_namespace(execution_id text) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
     SELECT e.namespace
-      FROM ff_split_execution_id(ff_get_execution_namespace.execution_id) AS id
-      JOIN ff_execution e ON e.partition_key = id.partition_key
-                         AND e.execution_id = id.execution_uuid;
+      FROM ff_execution_by_id(ff_get_execution_namespace.execution_id) AS e;
 END;
 
 CREATE FUNCTION ff_get_execution_tag(execution_id text, key text) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
     SELECT e.tags ->> ff_check_tag_key(ff_get_execution_tag.key)
-      FROM ff_split_execution_id(ff_get_execution_tag.execution_id) AS id
-      JOIN ff_execution e ON e.partition_key = id.partition_key
-                         AND e.execution_id = id.execution_uuid;
+      FROM ff_execution_by_id(ff_get_execution_tag.execution_id) AS e;
 END;
 
 CREATE FUNCTION ff_set_execution_tag(execution_id text, key text, value text) RETURNS void
