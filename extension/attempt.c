@@ -279,6 +279,24 @@ fence_raise(const Fence *f, FenceResult r)
 	}
 }
 
+/*
+ * fence_lock_ending locks for a call that ends the attempt in `lifecycle`.
+ * It returns true when this very lease already ended the attempt that way:
+ * the caller is retrying after a lost reply, and must succeed again without
+ * acting twice.
+ */
+static bool
+fence_lock_ending(bytea *raw, Fence *f, const char *lifecycle)
+{
+	FenceResult r = fence_lock(raw, f);
+
+	if (r == FENCE_NOT_ACTIVE && f->same_lease &&
+		strcmp(f->attempt.attempt_lifecycle, lifecycle) == 0)
+		return true;
+	fence_raise(f, r);
+	return false;
+}
+
 /* fence_require locks and insists the handle holds a live lease. */
 static void
 fence_require(bytea *raw, Fence *f)
@@ -351,24 +369,16 @@ ff_complete(PG_FUNCTION_ARGS)
 	bytea	   *raw = arg_handle(fcinfo);
 	bytea	   *payload = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_P(1);
 	Fence		f;
-	FenceResult r;
 
 	ff_check_payload_size(payload, "result payload");
 	SPI_connect();
-	r = fence_lock(raw, &f);
-	/* a retried complete of the attempt that already succeeded is a no-op */
-	if (r == FENCE_NOT_ACTIVE && f.same_lease &&
-		strcmp(f.attempt.attempt_lifecycle, "ended_success") == 0)
+	if (!fence_lock_ending(raw, &f, "ended_success"))
 	{
-		SPI_finish();
-		PG_RETURN_VOID();
+		ff_attempt_end(&f.exec, &f.attempt, "ended_success", "released", "completed", f.now);
+		f.exec.set_result = true;
+		f.exec.result = payload;
+		ff_finish_execution(&f.exec, &ff_sv_completed, "success", f.now);
 	}
-	fence_raise(&f, r);
-
-	ff_attempt_end(&f.exec, &f.attempt, "ended_success", "released", "completed", f.now);
-	f.exec.set_result = true;
-	f.exec.result = payload;
-	ff_finish_execution(&f.exec, &ff_sv_completed, "success", f.now);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -399,8 +409,7 @@ ff_fail(PG_FUNCTION_ARGS)
 												: text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	bytea	   *detail = PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_P(3);
 	Fence		f;
-	FenceResult r;
-	int64		delay_until = FF_NULL_MS;
+	int64		delay_until;
 	bool		retried;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
@@ -408,22 +417,16 @@ ff_fail(PG_FUNCTION_ARGS)
 
 	ff_check_payload_size(detail, "failure detail");
 	SPI_connect();
-	r = fence_lock(raw, &f);
-	if (r == FENCE_NOT_ACTIVE && f.same_lease &&
-		strcmp(f.attempt.attempt_lifecycle, "ended_failure") == 0)
+	if (fence_lock_ending(raw, &f, "ended_failure"))
 	{
 		/* a retried fail reports what the first one decided */
-		retried = f.attempt.retry_delay_until_ms != FF_NULL_MS;
 		delay_until = f.attempt.retry_delay_until_ms;
+		retried = delay_until != FF_NULL_MS;
 	}
 	else
 	{
-		fence_raise(&f, r);
-		f.attempt.failure_message = message;
-		f.attempt.failure_category = (char *) category;
+		ff_record_failure(&f.exec, &f.attempt, message, category);
 		f.attempt.failure_detail = detail;
-		f.exec.last_failure_message = message;
-		f.exec.last_failure_category = (char *) category;
 		delay_until = ff_retry_decision(&f.exec, category, f.now);
 		retried = delay_until != FF_NULL_MS;
 		f.attempt.retry_delay_until_ms = delay_until;
@@ -450,22 +453,15 @@ ff_cancel(PG_FUNCTION_ARGS)
 	bytea	   *raw = arg_handle(fcinfo);
 	char	   *reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	Fence		f;
-	FenceResult r;
 
 	SPI_connect();
-	r = fence_lock(raw, &f);
-	if (r == FENCE_NOT_ACTIVE && f.same_lease &&
-		strcmp(f.attempt.attempt_lifecycle, "ended_cancelled") == 0)
+	if (!fence_lock_ending(raw, &f, "ended_cancelled"))
 	{
-		SPI_finish();
-		PG_RETURN_VOID();
+		ff_attempt_end(&f.exec, &f.attempt, "ended_cancelled", "released", "cancelled", f.now);
+		f.exec.cancellation_reason = reason;
+		f.exec.cancelled_by = "lease_holder";
+		ff_finish_execution(&f.exec, &ff_sv_cancelled, "cancelled", f.now);
 	}
-	fence_raise(&f, r);
-
-	ff_attempt_end(&f.exec, &f.attempt, "ended_cancelled", "released", "cancelled", f.now);
-	f.exec.cancellation_reason = reason;
-	f.exec.cancelled_by = "lease_holder";
-	ff_finish_execution(&f.exec, &ff_sv_cancelled, "cancelled", f.now);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

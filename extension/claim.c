@@ -70,8 +70,7 @@ claim_one(FFExecRow *exec, FFAttemptRow *attempt, const ClaimRequest *req)
 	ff_policy_parse(exec->policy, &policy);
 	if (reclaim && ++exec->reclaim_count > policy.max_reclaim_count)
 	{
-		exec->last_failure_message = "max_reclaims_exceeded";
-		exec->last_failure_category = "infra_crash";
+		ff_record_failure(exec, NULL, "max_reclaims_exceeded", "infra_crash");
 		ff_finish_execution(exec, &ff_sv_failed, "failed", req->now);
 		return false;
 	}

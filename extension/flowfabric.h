@@ -244,6 +244,8 @@ extern void ff_emit_lease_event(const FFExecRow *exec, const FFAttemptRow *attem
 /* terminal.c: transitions shared by worker calls and reconcilers */
 extern void ff_finish_execution(FFExecRow *exec, const FFStateVector *sv,
 								const char *outcome, int64 now);
+extern void ff_record_failure(FFExecRow *exec, FFAttemptRow *attempt, const char *message,
+							  const char *category);
 extern int64 ff_retry_decision(const FFExecRow *exec, const char *category, int64 now);
 extern void ff_schedule_retry(FFExecRow *exec, int64 delay_until, int64 now);
 

@@ -91,16 +91,15 @@ lock_current(const DueItem *item, FFExecRow *exec, FFAttemptRow *attempt)
 	return ff_attempt_load(&item->key, item->attempt_index, attempt, true);
 }
 
+typedef bool (*ItemHandler) (const DueItem *item, int64 now);
+
 /*
- * Lease expiry: an active execution whose lease ran out becomes
- * lease_expired_reclaimable; the next claim on its lane reclaims it with a
- * new attempt, up to the policy's max_reclaim_count.
+ * run_due runs a reconciler: the scan query ($1 now, $2 batch size) finds
+ * due items, the handler re-checks and changes each under its row locks.
  */
-PG_FUNCTION_INFO_V1(ff_reconcile_lease_expiry);
-Datum
-ff_reconcile_lease_expiry(PG_FUNCTION_ARGS)
+static Datum
+run_due(FunctionCallInfo fcinfo, SPIPlanPtr *cache, const char *scan_sql, ItemHandler handler)
 {
-	static SPIPlanPtr plan = NULL;
 	static const Oid types[2] = {INT8OID, INT4OID};
 	int32		batch = arg_batch_size(fcinfo);
 	int64		now = ff_now_ms();
@@ -108,29 +107,48 @@ ff_reconcile_lease_expiry(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	SPI_connect();
-	ff_prepare(&plan,
-			   "SELECT partition_key, execution_id, attempt_index FROM ff_attempt "
-			   "WHERE lease_expires_at_ms <= $1 ORDER BY lease_expires_at_ms LIMIT $2",
-			   2, types);
-	foreach(lc, find_due(plan, now, batch))
+	foreach(lc, find_due(ff_prepare(cache, scan_sql, 2, types), now, batch))
 	{
-		DueItem    *item = lfirst(lc);
-		FFExecRow	exec;
-		FFAttemptRow attempt;
-
-		if (!lock_current(item, &exec, &attempt) ||
-			strcmp(exec.sv.ownership_state, "leased") != 0 ||
-			attempt.lease_expires_at_ms == FF_NULL_MS || attempt.lease_expires_at_ms > now)
-			continue;
-		ff_attempt_end(&exec, &attempt, "interrupted_reclaimed", "expired", "lease_expired", now);
-		ff_exec_set_state(&exec, &ff_sv_lease_expired);
-		exec.blocking_detail = "lease expired, awaiting reclaim";
-		exec.last_mutation_at_ms = now;
-		ff_exec_store(&exec);
-		changed++;
+		if (handler(lfirst(lc), now))
+			changed++;
 	}
 	SPI_finish();
 	PG_RETURN_INT32(changed);
+}
+
+/*
+ * Lease expiry: an active execution whose lease ran out becomes
+ * lease_expired_reclaimable; the next claim on its lane reclaims it with a
+ * new attempt, up to the policy's max_reclaim_count.
+ */
+static bool
+expire_lease(const DueItem *item, int64 now)
+{
+	FFExecRow	exec;
+	FFAttemptRow attempt;
+
+	if (!lock_current(item, &exec, &attempt) ||
+		strcmp(exec.sv.ownership_state, "leased") != 0 ||
+		attempt.lease_expires_at_ms == FF_NULL_MS || attempt.lease_expires_at_ms > now)
+		return false;
+	ff_attempt_end(&exec, &attempt, "interrupted_reclaimed", "expired", "lease_expired", now);
+	ff_exec_set_state(&exec, &ff_sv_lease_expired);
+	exec.blocking_detail = "lease expired, awaiting reclaim";
+	exec.last_mutation_at_ms = now;
+	ff_exec_store(&exec);
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(ff_reconcile_lease_expiry);
+Datum
+ff_reconcile_lease_expiry(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+
+	return run_due(fcinfo, &plan,
+				   "SELECT partition_key, execution_id, attempt_index FROM ff_attempt "
+				   "WHERE lease_expires_at_ms <= $1 ORDER BY lease_expires_at_ms LIMIT $2",
+				   expire_lease);
 }
 
 /*
@@ -138,48 +156,38 @@ ff_reconcile_lease_expiry(PG_FUNCTION_ARGS)
  * attempt_timeout_ms fails with category "timeout": retried per the retry
  * policy, else the execution expires.
  */
+static bool
+time_out_attempt(const DueItem *item, int64 now)
+{
+	FFExecRow	exec;
+	FFAttemptRow attempt;
+	int64		delay_until;
+
+	if (!lock_current(item, &exec, &attempt) ||
+		strcmp(exec.sv.ownership_state, "leased") != 0 ||
+		attempt.timeout_at_ms == FF_NULL_MS || attempt.timeout_at_ms > now)
+		return false;
+	ff_record_failure(&exec, &attempt, "attempt_timeout", "timeout");
+	delay_until = ff_retry_decision(&exec, "timeout", now);
+	attempt.retry_delay_until_ms = delay_until;
+	ff_attempt_end(&exec, &attempt, "ended_failure", "expired", "attempt_timeout", now);
+	if (delay_until != FF_NULL_MS)
+		ff_schedule_retry(&exec, delay_until, now);
+	else
+		ff_finish_execution(&exec, &ff_sv_expired, "expired", now);
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(ff_reconcile_attempt_timeout);
 Datum
 ff_reconcile_attempt_timeout(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = arg_batch_size(fcinfo);
-	int64		now = ff_now_ms();
-	int32		changed = 0;
-	ListCell   *lc;
 
-	SPI_connect();
-	ff_prepare(&plan,
-			   "SELECT partition_key, execution_id, attempt_index FROM ff_attempt "
-			   "WHERE timeout_at_ms <= $1 ORDER BY timeout_at_ms LIMIT $2",
-			   2, types);
-	foreach(lc, find_due(plan, now, batch))
-	{
-		DueItem    *item = lfirst(lc);
-		FFExecRow	exec;
-		FFAttemptRow attempt;
-		int64		delay_until;
-
-		if (!lock_current(item, &exec, &attempt) ||
-			strcmp(exec.sv.ownership_state, "leased") != 0 ||
-			attempt.timeout_at_ms == FF_NULL_MS || attempt.timeout_at_ms > now)
-			continue;
-		attempt.failure_message = "attempt_timeout";
-		attempt.failure_category = "timeout";
-		exec.last_failure_message = "attempt_timeout";
-		exec.last_failure_category = "timeout";
-		delay_until = ff_retry_decision(&exec, "timeout", now);
-		attempt.retry_delay_until_ms = delay_until;
-		ff_attempt_end(&exec, &attempt, "ended_failure", "expired", "attempt_timeout", now);
-		if (delay_until != FF_NULL_MS)
-			ff_schedule_retry(&exec, delay_until, now);
-		else
-			ff_finish_execution(&exec, &ff_sv_expired, "expired", now);
-		changed++;
-	}
-	SPI_finish();
-	PG_RETURN_INT32(changed);
+	return run_due(fcinfo, &plan,
+				   "SELECT partition_key, execution_id, attempt_index FROM ff_attempt "
+				   "WHERE timeout_at_ms <= $1 ORDER BY timeout_at_ms LIMIT $2",
+				   time_out_attempt);
 }
 
 /*
@@ -219,44 +227,34 @@ ff_reconcile_delayed_promotion(PG_FUNCTION_ARGS)
  * Execution deadline: a non-terminal execution past its
  * execution_deadline_at expires, whatever it is doing.
  */
+static bool
+expire_past_deadline(const DueItem *item, int64 now)
+{
+	FFExecRow	exec;
+	FFAttemptRow attempt;
+	bool		has_attempt;
+
+	if (!lock_skip(&item->key, &exec) || ff_exec_is(&exec, "terminal") ||
+		exec.deadline_at_ms == FF_NULL_MS || exec.deadline_at_ms > now)
+		return false;
+	has_attempt = exec.total_attempt_count > 0 &&
+		ff_attempt_load(&exec.key, exec.attempt_index, &attempt, true);
+	ff_record_failure(&exec, has_attempt ? &attempt : NULL, "execution_deadline", "timeout");
+	if (has_attempt)
+		ff_attempt_end(&exec, &attempt, "ended_failure", "expired", "execution_deadline", now);
+	ff_finish_execution(&exec, &ff_sv_expired, "expired", now);
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(ff_reconcile_execution_deadline);
 Datum
 ff_reconcile_execution_deadline(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = arg_batch_size(fcinfo);
-	int64		now = ff_now_ms();
-	int32		changed = 0;
-	ListCell   *lc;
 
-	SPI_connect();
-	ff_prepare(&plan,
-			   "SELECT partition_key, execution_id FROM ff_execution "
-			   "WHERE deadline_at_ms <= $1 AND lifecycle_phase <> 'terminal' "
-			   "ORDER BY deadline_at_ms LIMIT $2",
-			   2, types);
-	foreach(lc, find_due(plan, now, batch))
-	{
-		DueItem    *item = lfirst(lc);
-		FFExecRow	exec;
-		FFAttemptRow attempt;
-
-		if (!lock_skip(&item->key, &exec) || ff_exec_is(&exec, "terminal") ||
-			exec.deadline_at_ms == FF_NULL_MS || exec.deadline_at_ms > now)
-			continue;
-		if (exec.total_attempt_count > 0 &&
-			ff_attempt_load(&exec.key, exec.attempt_index, &attempt, true))
-		{
-			attempt.failure_message = "execution_deadline";
-			attempt.failure_category = "timeout";
-			ff_attempt_end(&exec, &attempt, "ended_failure", "expired", "execution_deadline", now);
-		}
-		exec.last_failure_message = "execution_deadline";
-		exec.last_failure_category = "timeout";
-		ff_finish_execution(&exec, &ff_sv_expired, "expired", now);
-		changed++;
-	}
-	SPI_finish();
-	PG_RETURN_INT32(changed);
+	return run_due(fcinfo, &plan,
+				   "SELECT partition_key, execution_id FROM ff_execution "
+				   "WHERE deadline_at_ms <= $1 AND lifecycle_phase <> 'terminal' "
+				   "ORDER BY deadline_at_ms LIMIT $2",
+				   expire_past_deadline);
 }

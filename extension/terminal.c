@@ -28,6 +28,20 @@ ff_finish_execution(FFExecRow *exec, const FFStateVector *sv, const char *outcom
 	ff_emit_completion(exec, outcome, now);
 }
 
+/* ff_record_failure notes why the attempt (if any) and the execution failed. */
+void
+ff_record_failure(FFExecRow *exec, FFAttemptRow *attempt, const char *message,
+				  const char *category)
+{
+	if (attempt)
+	{
+		attempt->failure_message = pstrdup(message);
+		attempt->failure_category = pstrdup(category);
+	}
+	exec->last_failure_message = pstrdup(message);
+	exec->last_failure_category = pstrdup(category);
+}
+
 /*
  * ff_retry_decision returns when the next attempt may start if the policy
  * retries a failure of this category, else FF_NULL_MS.
