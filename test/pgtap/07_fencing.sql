@@ -2,7 +2,7 @@
 -- the live lease of the execution's current attempt. Every way a handle can
 -- go stale is refused with its own SQLSTATE, and the live handle keeps working.
 BEGIN;
-SELECT plan(66);
+SELECT plan(68);
 
 -- ops(handle) runs every handle operation and returns the SQLSTATE each
 -- raised ('ok' if it succeeded); each runs in its own subtransaction.
@@ -197,6 +197,12 @@ SELECT throws_ok($$SELECT ff_renew(pg_temp.forged((SELECT handle FROM e1), p_lea
                  'YFV25', NULL, 'a handle whose lease id does not parse -> YFV25');
 SELECT throws_ok($$SELECT ff_renew(pg_temp.forged((SELECT handle FROM e1), p_attempt_id => 'not-a-uuid'))$$,
                  'YFV25', NULL, 'a handle whose attempt id does not parse -> YFV25');
+-- claimed handle layout: 3 header bytes, 4+44 execution id, attempt index at 51..54,
+-- 4+36 attempt id, 4+36 lease id, epoch at 135..142
+SELECT throws_ok($$SELECT ff_renew(set_byte(h, 54, 128)) FROM (SELECT handle AS h FROM e1) s$$,
+                 'YFV25', NULL, 'an attempt index beyond int32 -> YFV25');
+SELECT throws_ok($$SELECT ff_renew(set_byte(h, 142, 128)) FROM (SELECT handle AS h FROM e1) s$$,
+                 'YFV25', NULL, 'a lease epoch beyond int64 -> YFV25');
 SELECT throws_ok($$SELECT ff_handle_describe('\x02'::bytea)$$, 'YFV25', NULL, 'ff_handle_describe of a truncated handle -> YFV25');
 
 -- NULL handles
