@@ -5,7 +5,6 @@
 #   make test         install dependencies, build, run every test suite on a
 #                     private throwaway server and print "N passed, N failed"
 #   make demo         same set-up, then an end-to-end worker example
-#   make bench        benchmarks against a plain-SQL SKIP LOCKED queue
 
 EXTENSION   = flowfabric
 EXTVERSION  = 0.1
@@ -24,7 +23,7 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test demo bench deps
+.PHONY: test demo deps
 deps:
 	./scripts/install-deps.sh
 
@@ -33,6 +32,3 @@ test:
 
 demo:
 	./scripts/demo.sh
-
-bench:
-	./scripts/bench.sh

@@ -197,6 +197,7 @@ typedef struct Fence
 	FFAttemptRow attempt;
 	int64		now;
 	bool		same_lease;		/* the attempt row's lease is the handle's */
+	FenceResult result;
 } Fence;
 
 /*
@@ -283,17 +284,16 @@ fence_raise(const Fence *f, FenceResult r)
  * fence_lock_ending locks for a call that ends the attempt in `lifecycle`.
  * It returns true when this very lease already ended the attempt that way:
  * the caller is retrying after a lost reply, and must succeed again without
- * acting twice.
+ * acting twice, whatever the execution has done since.
  */
 static bool
 fence_lock_ending(bytea *raw, Fence *f, const char *lifecycle)
 {
-	FenceResult r = fence_lock(raw, f);
-
-	if (r == FENCE_NOT_ACTIVE && f->same_lease &&
+	f->result = fence_lock(raw, f);
+	if (f->result != FENCE_OK && f->same_lease &&
 		strcmp(f->attempt.attempt_lifecycle, lifecycle) == 0)
 		return true;
-	fence_raise(f, r);
+	fence_raise(f, f->result);
 	return false;
 }
 
@@ -419,7 +419,14 @@ ff_fail(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (fence_lock_ending(raw, &f, "ended_failure"))
 	{
-		/* a retried fail reports what the first one decided */
+		/*
+		 * A retried fail reports what the first one decided. A reconciler
+		 * (attempt timeout, deadline) also ends attempts as failures: that is
+		 * no replay of this call, and this lease is simply gone.
+		 */
+		if (f.attempt.failure_message == NULL || strcmp(f.attempt.failure_message, message) != 0 ||
+			f.attempt.failure_category == NULL || strcmp(f.attempt.failure_category, category) != 0)
+			fence_raise(&f, f.result);
 		delay_until = f.attempt.retry_delay_until_ms;
 		retried = delay_until != FF_NULL_MS;
 	}

@@ -13,14 +13,11 @@
 #define FF_SQLSTATE(cat, d1, d2)	MAKE_SQLSTATE('Y', 'F', cat, d1, d2)
 
 /* NotFound (N) */
-#define ERRCODE_FF_NOT_FOUND					FF_SQLSTATE('N', '0', '0')
 #define ERRCODE_FF_EXECUTION_NOT_FOUND			FF_SQLSTATE('N', '0', '1')
-#define ERRCODE_FF_FLOW_NOT_FOUND				FF_SQLSTATE('N', '0', '2')
 #define ERRCODE_FF_ATTEMPT_NOT_FOUND			FF_SQLSTATE('N', '0', '3')
 
 /* Validation (V): the caller's input is wrong; never retry unchanged */
 #define ERRCODE_FF_INVALID_INPUT				FF_SQLSTATE('V', '0', '1')
-#define ERRCODE_FF_CAPABILITY_MISMATCH			FF_SQLSTATE('V', '0', '2')
 #define ERRCODE_FF_INVALID_CAPABILITIES			FF_SQLSTATE('V', '0', '3')
 #define ERRCODE_FF_INVALID_POLICY_JSON			FF_SQLSTATE('V', '0', '4')
 #define ERRCODE_FF_PAYLOAD_TOO_LARGE			FF_SQLSTATE('V', '0', '5')

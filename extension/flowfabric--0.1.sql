@@ -245,6 +245,14 @@ CREATE INDEX ff_lease_event_execution_idx ON ff_lease_event (partition_key, exec
 REVOKE ALL ON ff_lane, ff_execution, ff_attempt, ff_idempotency_key,
               ff_completion_event, ff_lease_event FROM PUBLIC;
 
+-- The tables hold user data: pg_dump must dump their rows, not just the extension.
+SELECT pg_catalog.pg_extension_config_dump('ff_lane', '');
+SELECT pg_catalog.pg_extension_config_dump('ff_execution', '');
+SELECT pg_catalog.pg_extension_config_dump('ff_attempt', '');
+SELECT pg_catalog.pg_extension_config_dump('ff_idempotency_key', '');
+SELECT pg_catalog.pg_extension_config_dump('ff_completion_event', '');
+SELECT pg_catalog.pg_extension_config_dump('ff_lease_event', '');
+
 ------------------------------------------------------------------------------
 -- Engine operations (C). One call is one transaction's worth of work; every
 -- state change takes the execution row lock before the attempt row lock.
