@@ -2,7 +2,7 @@
 -- delays, idempotency, canonical ids, lane registry, and every bad input
 -- (each rejected with its SQLSTATE and leaving no row behind).
 BEGIN;
-SELECT plan(120);
+SELECT plan(122);
 
 CREATE TEMP TABLE t0 AS SELECT ff_server_time_ms() AS ms;
 
@@ -411,6 +411,18 @@ SELECT lives_ok($$SELECT ff_create_execution('tap01-payload', input_payload => '
 RESET flowfabric.max_payload_bytes;
 
 SELECT is(pg_temp.leftovers(), 0::bigint, 'after all rejected creates nothing exists for the bad lane, id or key');
+
+-- the delayed creates become claimable once promoted, as first attempts
+SET LOCAL flowfabric.clock_offset_ms = 120000;
+SELECT is(ff_reconcile_delayed_promotion(), 2, 'both delayed creates are promoted after their delay');
+CREATE TEMP TABLE dc AS SELECT * FROM ff_claim('tap01-delay', 'w', 'wi', max_claims => 10);
+SELECT results_eq(
+    $$SELECT c.attempt_index, c.lease_epoch, a.attempt_type
+        FROM dc c
+        JOIN ff_attempt a ON a.attempt_index = c.attempt_index
+                         AND a.execution_id = (ff_split_execution_id(c.execution_id)).execution_uuid$$,
+    $$VALUES (0, 1::bigint, 'initial'::text), (0, 1, 'initial'), (0, 1, 'initial')$$,
+    'the two promoted and the never-delayed execution are claimed as initial attempts');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -2,7 +2,7 @@
 -- zero backoff, promotion, retry attempts, exhaustion, classification and
 -- retryable_categories, replay, bad input, and spec A §11 typed_fail cases.
 BEGIN;
-SELECT plan(56);
+SELECT plan(57);
 
 -- claim_fail claims the next execution of a lane and fails it; reports the
 -- attempt failed, the outcome and the backoff (delay_until - now).
@@ -103,6 +103,13 @@ SELECT results_eq(
         FROM unnest(ARRAY['transient', 'timeout', 'permanent']) c$$,
     $$VALUES ('transient'::text, 'terminal_failed'::text), ('timeout', 'retry_scheduled'), ('permanent', 'retry_scheduled')$$,
     'retryable_categories ["timeout","permanent"]: only those retry (transient is terminal)');
+
+-- an explicitly empty list names no retryable category
+SELECT ff_create_execution('tap05-cat-empty',
+        policy => '{"retry_policy": {"max_retries": 3, "backoff": {"type": "fixed", "delay_ms": 0}, "retryable_categories": []}}');
+SELECT results_eq($$SELECT outcome FROM pg_temp.claim_fail('tap05-cat-empty', 'transient')$$,
+                  $$VALUES ('terminal_failed'::text)$$,
+                  'retryable_categories [] (given, empty): a transient failure is not listed, so terminal');
 
 ------------------------------------------------------------------------------
 -- fixed backoff 500 ms (spec A §11 fail_schedules_retry_when_budget_remains)

@@ -2,7 +2,7 @@
 -- the live lease of the execution's current attempt. Every way a handle can
 -- go stale is refused with its own SQLSTATE, and the live handle keeps working.
 BEGIN;
-SELECT plan(68);
+SELECT plan(70);
 
 -- ops(handle) runs every handle operation and returns the SQLSTATE each
 -- raised ('ok' if it succeeded); each runs in its own subtransaction.
@@ -250,6 +250,12 @@ SELECT results_eq(
     $$VALUES ('valkey'::text, 1, '{fp:86}:550e8400-e29b-41d4-a716-446655440000'::text, 3::bigint, 7::bigint)$$,
     'the legacy v1 form of the same fields decodes as a valkey handle');
 SELECT is((SELECT (ff_handle_describe(set_byte(h, 2, 1))).backend FROM vec), 'valkey', 'tag byte 1 decodes as valkey');
+SELECT throws_ok($$SELECT ff_handle_encode('{fp:86}:550e8400-e29b-41d4-a716-446655440000', -1, '00000000-0000-4000-8000-000000000001',
+                                           '00000000-0000-4000-8000-000000000002', 7, 30000, 'default', 'worker-1')$$,
+                 'YFV01', NULL, 'ff_handle_encode rejects a negative attempt index');
+SELECT throws_ok($$SELECT ff_handle_encode('{fp:86}:550e8400-e29b-41d4-a716-446655440000', 3, '00000000-0000-4000-8000-000000000001',
+                                           '00000000-0000-4000-8000-000000000002', 7, 30000, 'default', 'worker-1', 'redis')$$,
+                 'YFV01', NULL, 'ff_handle_encode rejects an unknown backend');
 SELECT results_eq($$SELECT * FROM pg_temp.ops((SELECT h FROM vec))$$, $$SELECT * FROM pg_temp.all_ops('YFN01')$$,
                   'the test vector names no existing execution here: YFN01');
 

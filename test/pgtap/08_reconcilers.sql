@@ -89,10 +89,16 @@ SELECT ff_create_execution('tap08-cap0', execution_id => '{fp:80}:00000000-0000-
 CREATE TEMP TABLE r0 AS SELECT * FROM ff_claim('tap08-cap0', 'w1', 'wi-1', lease_ttl_ms => 1000);
 SET LOCAL flowfabric.clock_offset_ms = 8000;
 SELECT is(ff_reconcile_lease_expiry(), 1, 'timeout_policy.max_reclaim_count 0: expiry marked');
-SELECT is((SELECT count(*) FROM ff_claim('tap08-cap0', 'w2', 'wi-2')), 0::bigint,
-          'timeout_policy.max_reclaim_count 0: no reclaim at all');
-SELECT is(ff_read_execution_state('{fp:80}:00000000-0000-4000-8000-000000000812'), 'failed',
-          'timeout_policy.max_reclaim_count 0: failed');
+-- a younger, plainly claimable execution waits behind the capped one
+SELECT ff_create_execution('tap08-cap0', execution_id => '{fp:80}:00000000-0000-4000-8000-000000000813');
+SELECT results_eq($$SELECT execution_id, attempt_index FROM ff_claim('tap08-cap0', 'w2', 'wi-2')$$,
+                  $$VALUES ('{fp:80}:00000000-0000-4000-8000-000000000813'::text, 0)$$,
+                  'a claim that trips the reclaim cap still hands out the next claimable execution of the lane');
+SELECT results_eq(
+    $$SELECT public_state, total_attempt_count, last_failure_message FROM ff_execution
+       WHERE execution_id = '00000000-0000-4000-8000-000000000812'$$,
+    $$VALUES ('failed'::text, 1, 'max_reclaims_exceeded'::text)$$,
+    'timeout_policy.max_reclaim_count 0: no reclaim at all, failed');
 
 ------------------------------------------------------------------------------
 -- attempt timeout (pg_reconciler_timeouts:

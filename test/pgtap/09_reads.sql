@@ -2,7 +2,7 @@
 -- list_executions / list_lanes pagination, tags, namespace, ping, clock,
 -- capabilities.
 BEGIN;
-SELECT plan(74);
+SELECT plan(75);
 
 SELECT ff_create_execution('tap09-r', input_payload => '\x09'::bytea,
         execution_id => '{fp:90}:00000000-0000-4000-8000-000000000901', namespace => 'tenant-1',
@@ -166,6 +166,7 @@ SELECT throws_ok($$SELECT * FROM ff_list_executions('{fp:300}')$$, 'YFV01', NULL
 SELECT throws_ok($$SELECT * FROM ff_list_executions('x')$$, 'YFV01', NULL, 'partition key x -> YFV01');
 SELECT throws_ok($$SELECT * FROM ff_list_executions('{fp:}')$$, 'YFV01', NULL, 'partition key {fp:} -> YFV01');
 SELECT throws_ok($$SELECT * FROM ff_list_executions('{b:1}')$$, 'YFV01', NULL, 'a budget partition key {b:1} -> YFV01');
+SELECT throws_ok($$SELECT * FROM ff_list_executions('{fp:199}', 'garbage', 2)$$, 'YFV01', NULL, 'a malformed cursor -> YFV01');
 
 ------------------------------------------------------------------------------
 -- list_lanes: byte-wise order, cursor pagination
