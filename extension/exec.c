@@ -78,7 +78,8 @@ ff_exec_load(const FFExecKey *key, FFExecRow *row, bool lock)
 						  2, types);
 	values[0] = Int16GetDatum(key->partition);
 	values[1] = ff_uuid_datum(&key->uuid);
-	ff_execute(plan, values, NULL, !lock, 1);
+	/* never read-only: a row another transaction just committed must be seen */
+	ff_execute(plan, values, NULL, false, 1);
 	if (SPI_processed == 0)
 		return false;
 	ff_exec_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
