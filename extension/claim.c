@@ -140,9 +140,7 @@ ff_claim(PG_FUNCTION_ARGS)
 	ArrayType  *caps;
 	int32		max_claims;
 	Datum		v[3];
-	SPITupleTable *candidates;
-	uint64		ncandidates;
-	int			payload_col;
+	int32		claimed = 0;
 
 	req.lane_id = ff_arg_cstring_required(fcinfo, 0, "lane_id");
 	ff_check_lane(req.lane_id, strlen(req.lane_id));
@@ -175,31 +173,48 @@ ff_claim(PG_FUNCTION_ARGS)
 			   3, types);
 	v[0] = CStringGetTextDatum(req.lane_id);
 	v[1] = PointerGetDatum(caps);
-	v[2] = Int32GetDatum(max_claims);
-	ff_execute(plan, v, NULL, false, 0);
-	candidates = SPI_tuptable;
-	ncandidates = SPI_processed;
-	payload_col = candidates ? candidates->tupdesc->natts : 0;
 	req.now = ff_now_ms();
 
-	for (uint64 i = 0; i < ncandidates; i++)
+	/*
+	 * Candidates that hit their reclaim cap fail instead of being claimed;
+	 * look again for the places they leave open.
+	 */
+	while (claimed < max_claims)
 	{
-		HeapTuple	tuple = candidates->vals[i];
-		FFExecRow	exec;
-		FFAttemptRow attempt;
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, false};
+		SPITupleTable *candidates;
+		uint64		ncandidates;
+		bool		capped = false;
 
-		ff_exec_from_tuple(tuple, candidates->tupdesc, &exec);
-		if (!claim_one(&exec, &attempt, &req))
-			continue;
-		values[0] = PointerGetDatum(make_handle(&exec, &attempt, &req));
-		values[1] = CStringGetTextDatum(ff_format_execution_id(&exec.key));
-		values[2] = Int32GetDatum(attempt.attempt_index);
-		values[3] = Int64GetDatum(attempt.lease_epoch);
-		values[4] = Int64GetDatum(attempt.lease_expires_at_ms);
-		values[5] = SPI_getbinval(tuple, candidates->tupdesc, payload_col, &nulls[5]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		v[2] = Int32GetDatum(max_claims - claimed);
+		ff_execute(plan, v, NULL, false, 0);
+		candidates = SPI_tuptable;
+		ncandidates = SPI_processed;
+		for (uint64 i = 0; i < ncandidates; i++)
+		{
+			HeapTuple	tuple = candidates->vals[i];
+			FFExecRow	exec;
+			FFAttemptRow attempt;
+			Datum		values[6];
+			bool		nulls[6] = {false, false, false, false, false, false};
+
+			ff_exec_from_tuple(tuple, candidates->tupdesc, &exec);
+			if (!claim_one(&exec, &attempt, &req))
+			{
+				capped = true;
+				continue;
+			}
+			values[0] = PointerGetDatum(make_handle(&exec, &attempt, &req));
+			values[1] = CStringGetTextDatum(ff_format_execution_id(&exec.key));
+			values[2] = Int32GetDatum(attempt.attempt_index);
+			values[3] = Int64GetDatum(attempt.lease_epoch);
+			values[4] = Int64GetDatum(attempt.lease_expires_at_ms);
+			values[5] = SPI_getbinval(tuple, candidates->tupdesc, candidates->tupdesc->natts,
+									  &nulls[5]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			claimed++;
+		}
+		if (!capped)
+			break;
 	}
 	SPI_finish();
 	return (Datum) 0;

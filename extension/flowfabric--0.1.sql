@@ -448,8 +448,10 @@ END;
 CREATE FUNCTION ff_get_execution_tag(execution_id text, key text) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
-    SELECT e.tags ->> ff_check_tag_key(ff_get_execution_tag.key)
-      FROM ff_execution_by_id(ff_get_execution_tag.execution_id) AS e;
+    -- the key is checked first, so a bad key fails even for an unknown execution
+    SELECT e.tags ->> k.key
+      FROM ff_check_tag_key(ff_get_execution_tag.key) AS k(key)
+      LEFT JOIN ff_execution_by_id(ff_get_execution_tag.execution_id) AS e ON true;
 END;
 
 CREATE FUNCTION ff_set_execution_tag(execution_id text, key text, value text) RETURNS void
