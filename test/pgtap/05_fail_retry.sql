@@ -2,7 +2,7 @@
 -- zero backoff, promotion, retry attempts, exhaustion, classification and
 -- retryable_categories, replay, bad input, and spec A §11 typed_fail cases.
 BEGIN;
-SELECT plan(57);
+SELECT plan(62);
 
 -- claim_fail claims the next execution of a lane and fails it; reports the
 -- attempt failed, the outcome and the backoff (delay_until - now).
@@ -22,6 +22,18 @@ BEGIN
         SELECT c.attempt_index, f.outcome, f.delay_until - e.last_mutation_at_ms
           FROM ff_split_execution_id(c.execution_id) id
           JOIN ff_execution e ON e.partition_key = id.partition_key AND e.execution_id = id.execution_uuid;
+END
+$$;
+
+-- try_fail calls ff_fail and reports an error as ('error <SQLSTATE>', NULL),
+-- so an unexpected error fails one assertion instead of aborting the file.
+CREATE FUNCTION pg_temp.try_fail(h bytea, msg text, cls text DEFAULT 'transient')
+RETURNS TABLE (outcome text, delay_until bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY SELECT f.outcome, f.delay_until FROM ff_fail(h, msg, cls) f;
+EXCEPTION WHEN OTHERS THEN
+    RETURN QUERY SELECT 'error ' || SQLSTATE, NULL::bigint;
 END
 $$;
 
@@ -55,9 +67,12 @@ SELECT results_eq(
     $$SELECT event_type, reason FROM ff_lease_event WHERE execution_id = '00000000-0000-4000-8000-000000000501' ORDER BY event_id$$,
     $$VALUES ('acquired'::text, NULL::text), ('released', 'failed_terminal')$$,
     'lease events: acquired, released (failed_terminal)');
-SELECT results_eq($$SELECT * FROM ff_fail((SELECT handle FROM a1), 'boom again')$$,
+SELECT results_eq($$SELECT * FROM pg_temp.try_fail((SELECT handle FROM a1), 'boom', 'transient')$$,
                   $$VALUES ('terminal_failed'::text, NULL::bigint)$$,
-                  'fail replay with the same handle reports terminal_failed again');
+                  'fail replay (same handle, message and classification) reports terminal_failed again');
+SELECT results_eq($$SELECT * FROM pg_temp.try_fail((SELECT handle FROM a1), 'boom again', 'transient')$$,
+                  $$VALUES ('error YFC11'::text, NULL::bigint)$$,
+                  'the same handle with another message is no replay: YFC11');
 SELECT is((SELECT count(*) FROM ff_completion_event WHERE execution_id = '00000000-0000-4000-8000-000000000501'),
           1::bigint, 'the replay wrote no second completion event');
 SELECT is((SELECT last_failure_message FROM ff_execution WHERE execution_id = '00000000-0000-4000-8000-000000000501'),
@@ -145,9 +160,15 @@ SELECT results_eq(
     $$VALUES ('acquired'::text, NULL::text), ('released', 'failed_retry_scheduled')$$,
     'lease events: acquired, released (failed_retry_scheduled)');
 
-SELECT results_eq($$SELECT * FROM ff_fail((SELECT handle FROM b1), 'flaky again')$$,
+SELECT results_eq($$SELECT * FROM pg_temp.try_fail((SELECT handle FROM b1), 'flaky', 'transient')$$,
                   $$SELECT outcome, delay_until FROM f1$$,
                   'fail replay returns the same outcome and delay_until');
+SELECT results_eq($$SELECT * FROM pg_temp.try_fail((SELECT handle FROM b1), 'flaky again', 'transient')$$,
+                  $$VALUES ('error YFC11'::text, NULL::bigint)$$,
+                  'another message is no replay: YFC11 while the retry is pending');
+SELECT results_eq($$SELECT * FROM pg_temp.try_fail((SELECT handle FROM b1), 'flaky', 'infra_crash')$$,
+                  $$VALUES ('error YFC11'::text, NULL::bigint)$$,
+                  'another classification is no replay either: YFC11');
 SELECT results_eq(
     $$SELECT retry_count, last_failure_message FROM ff_execution WHERE execution_id = '00000000-0000-4000-8000-000000000511'$$,
     $$VALUES (1, 'flaky'::text)$$,
@@ -183,8 +204,17 @@ SELECT results_eq(
         FROM ff_execution WHERE execution_id = '00000000-0000-4000-8000-000000000511'$$,
     $$VALUES ('active'::text, 1, 2, 1, 2::bigint)$$,
     'execution active on attempt 1, two attempts, one retry, epoch 2');
-SELECT throws_ok($$SELECT * FROM ff_fail((SELECT handle FROM b1), 'flaky')$$, 'YFS01', NULL,
-                 'once the retry is claimed, the first attempt''s fail replay is stale -> YFS01');
+SELECT results_eq($$SELECT * FROM pg_temp.try_fail((SELECT handle FROM b1), 'flaky', 'transient')$$,
+                  $$SELECT outcome, delay_until FROM f1$$,
+                  'a genuine replay still returns the first decision after the retry was claimed');
+SELECT results_eq($$SELECT * FROM pg_temp.try_fail((SELECT handle FROM b1), 'flaky again', 'transient')$$,
+                  $$VALUES ('error YFS01'::text, NULL::bigint)$$,
+                  'once the retry is claimed, a non-replay fail with the first attempt''s handle is stale: YFS01');
+SELECT results_eq(
+    $$SELECT public_state, attempt_index, retry_count, last_failure_message FROM ff_execution
+       WHERE execution_id = '00000000-0000-4000-8000-000000000511'$$,
+    $$VALUES ('active'::text, 1, 1, 'flaky'::text)$$,
+    'the replays did not disturb the running retry');
 
 ------------------------------------------------------------------------------
 -- zero backoff: waiting at once

@@ -4,7 +4,7 @@
 -- The engine clock only moves forward in this file; every lease that is not
 -- meant to expire is long (600 s).
 BEGIN;
-SELECT plan(59);
+SELECT plan(61);
 
 ------------------------------------------------------------------------------
 -- lease expiry and reclaim (pg_reconciler_timeouts:
@@ -136,6 +136,8 @@ SELECT throws_ok($$SELECT ff_complete((SELECT handle FROM t1))$$, 'YFC11', NULL,
 -- the worker never failed: its first ff_fail is no replay of the reconciler's decision
 SELECT throws_ok($$SELECT * FROM ff_fail((SELECT handle FROM t1), 'worker failure after the timeout')$$, 'YFC11', NULL,
                  'the timed-out handle gets YFC11 on fail too (not a replayed retry_scheduled)');
+SELECT throws_ok($$SELECT * FROM ff_fail((SELECT handle FROM t1), 'attempt_timeout', 'timeout')$$, 'YFC11', NULL,
+                 'even a worker fail whose message and class equal the reconciler''s (attempt_timeout/timeout) is no replay: YFC11');
 SELECT is(ff_reconcile_attempt_timeout(), 0, 'a second run finds nothing');
 
 CREATE TEMP TABLE t2 AS SELECT * FROM ff_claim('tap08-timeout', 'w2', 'wi-2', lease_ttl_ms => 600000);
@@ -215,6 +217,8 @@ SELECT results_eq(
 SELECT throws_ok($$SELECT ff_renew((SELECT handle FROM d2))$$, 'YFC11', NULL, 'the expired execution''s handle gets YFC11');
 SELECT throws_ok($$SELECT * FROM ff_fail((SELECT handle FROM d2), 'worker failure after the deadline')$$, 'YFC11', NULL,
                  'the expired execution''s handle gets YFC11 on fail too (not terminal_failed)');
+SELECT throws_ok($$SELECT * FROM ff_fail((SELECT handle FROM d2), 'execution_deadline', 'timeout')$$, 'YFC11', NULL,
+                 'even with the reconciler''s own message and class (execution_deadline/timeout): YFC11, no replay');
 SELECT is(ff_reconcile_execution_deadline(), 0, 'a second run finds nothing');
 SELECT is((SELECT count(*) FROM ff_claim('tap08-dl-waiting', 'w', 'wi')), 0::bigint, 'an expired execution is not claimable');
 
