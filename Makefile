@@ -23,6 +23,9 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Every source includes the shared headers: rebuild all when they change.
+$(OBJS): extension/flowfabric.h extension/errors.h
+
 .PHONY: test demo deps
 deps:
 	./scripts/install-deps.sh

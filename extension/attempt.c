@@ -21,13 +21,13 @@
 	"attempt_lifecycle, worker_id, worker_instance_id, lease_id, lease_epoch, " \
 	"lease_ttl_ms, lease_acquired_at_ms, lease_renewed_at_ms, lease_expires_at_ms, " \
 	"timeout_at_ms, started_at_ms, ended_at_ms, failure_message, failure_category, " \
-	"failure_detail, retry_delay_until_ms"
-#define ATTEMPT_NCOLS 21
+	"failure_detail, retry_delay_until_ms, end_reason"
+#define ATTEMPT_NCOLS 22
 
 static const Oid attempt_types[ATTEMPT_NCOLS] = {
 	INT2OID, UUIDOID, INT4OID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID,
 	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID,
-	TEXTOID, BYTEAOID, INT8OID
+	TEXTOID, BYTEAOID, INT8OID, TEXTOID
 };
 
 bool
@@ -84,6 +84,7 @@ ff_attempt_load(const FFExecKey *key, int32 attempt_index, FFAttemptRow *row, bo
 	if (!isnull)
 		row->failure_detail = DatumGetByteaPCopy(SPI_getbinval(t, d, 20, &isnull));
 	row->retry_delay_until_ms = ff_get_int64(t, d, 21, FF_NULL_MS);
+	row->end_reason = ff_get_cstring(t, d, 22);
 	return true;
 }
 
@@ -114,6 +115,7 @@ attempt_params(const FFAttemptRow *row, Datum *v, char *n)
 	v[19] = row->failure_detail ? PointerGetDatum(row->failure_detail) : (Datum) 0;
 	n[19] = row->failure_detail ? ' ' : 'n';
 	v[20] = ff_ms_datum(row->retry_delay_until_ms, &n[20]);
+	v[21] = ff_text_datum(row->end_reason, &n[21]);
 }
 
 void
@@ -125,7 +127,7 @@ ff_attempt_insert(const FFAttemptRow *row)
 
 	ff_prepare(&plan,
 			   "INSERT INTO ff_attempt (" ATTEMPT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, "
-			   "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+			   "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
 			   ATTEMPT_NCOLS, attempt_types);
 	attempt_params(row, v, n);
 	ff_execute(plan, v, n, false, 0);
@@ -143,7 +145,8 @@ ff_attempt_store(const FFAttemptRow *row)
 			   "worker_instance_id = $8, lease_id = $9, lease_epoch = $10, lease_ttl_ms = $11, "
 			   "lease_acquired_at_ms = $12, lease_renewed_at_ms = $13, lease_expires_at_ms = $14, "
 			   "timeout_at_ms = $15, ended_at_ms = $17, failure_message = $18, "
-			   "failure_category = $19, failure_detail = $20, retry_delay_until_ms = $21 "
+			   "failure_category = $19, failure_detail = $20, retry_delay_until_ms = $21, "
+			   "end_reason = $22 "
 			   "WHERE partition_key = $1 AND execution_id = $2 AND attempt_index = $3",
 			   ATTEMPT_NCOLS, attempt_types);
 	attempt_params(row, v, n);
@@ -174,6 +177,7 @@ ff_attempt_end(const FFExecRow *exec, FFAttemptRow *attempt, const char *lifecyc
 	attempt->lease_expires_at_ms = FF_NULL_MS;
 	attempt->timeout_at_ms = FF_NULL_MS;
 	attempt->attempt_lifecycle = lifecycle;
+	attempt->end_reason = (char *) reason;
 	if (strcmp(lifecycle, "suspended") != 0)
 		attempt->ended_at_ms = now;
 	ff_attempt_store(attempt);
@@ -281,17 +285,19 @@ fence_raise(const Fence *f, FenceResult r)
 }
 
 /*
- * fence_lock_ending locks for a call that ends the attempt in `lifecycle`.
- * It returns true when this very lease already ended the attempt that way:
- * the caller is retrying after a lost reply, and must succeed again without
- * acting twice, whatever the execution has done since.
+ * fence_lock_ending locks for a call that ends the attempt with an end
+ * reason starting with `reason`. It returns true when this very lease
+ * already ended the attempt that way: the caller is retrying after a lost
+ * reply, and must succeed again without acting twice, whatever the
+ * execution has done since. An attempt a reconciler ended carries that
+ * reconciler's reason, so it never passes for the worker's own call.
  */
 static bool
-fence_lock_ending(bytea *raw, Fence *f, const char *lifecycle)
+fence_lock_ending(bytea *raw, Fence *f, const char *reason)
 {
 	f->result = fence_lock(raw, f);
-	if (f->result != FENCE_OK && f->same_lease &&
-		strcmp(f->attempt.attempt_lifecycle, lifecycle) == 0)
+	if (f->result != FENCE_OK && f->same_lease && f->attempt.end_reason != NULL &&
+		strncmp(f->attempt.end_reason, reason, strlen(reason)) == 0)
 		return true;
 	fence_raise(f, f->result);
 	return false;
@@ -372,7 +378,7 @@ ff_complete(PG_FUNCTION_ARGS)
 
 	ff_check_payload_size(payload, "result payload");
 	SPI_connect();
-	if (!fence_lock_ending(raw, &f, "ended_success"))
+	if (!fence_lock_ending(raw, &f, "completed"))
 	{
 		ff_attempt_end(&f.exec, &f.attempt, "ended_success", "released", "completed", f.now);
 		f.exec.set_result = true;
@@ -417,13 +423,9 @@ ff_fail(PG_FUNCTION_ARGS)
 
 	ff_check_payload_size(detail, "failure detail");
 	SPI_connect();
-	if (fence_lock_ending(raw, &f, "ended_failure"))
+	if (fence_lock_ending(raw, &f, "failed_"))
 	{
-		/*
-		 * A retried fail reports what the first one decided. A reconciler
-		 * (attempt timeout, deadline) also ends attempts as failures: that is
-		 * no replay of this call, and this lease is simply gone.
-		 */
+		/* a retried fail (same message and class) reports the first decision */
 		if (f.attempt.failure_message == NULL || strcmp(f.attempt.failure_message, message) != 0 ||
 			f.attempt.failure_category == NULL || strcmp(f.attempt.failure_category, category) != 0)
 			fence_raise(&f, f.result);
@@ -462,7 +464,7 @@ ff_cancel(PG_FUNCTION_ARGS)
 	Fence		f;
 
 	SPI_connect();
-	if (!fence_lock_ending(raw, &f, "ended_cancelled"))
+	if (!fence_lock_ending(raw, &f, "cancelled"))
 	{
 		ff_attempt_end(&f.exec, &f.attempt, "ended_cancelled", "released", "cancelled", f.now);
 		f.exec.cancellation_reason = reason;

@@ -54,6 +54,7 @@ lease_attempt(FFAttemptRow *attempt, const FFExecRow *exec, const FFPolicy *poli
 	attempt->timeout_at_ms = policy->attempt_timeout_ms > 0
 		? req->now + policy->attempt_timeout_ms : FF_NULL_MS;
 	attempt->attempt_lifecycle = "started";
+	attempt->end_reason = NULL;
 }
 
 /*

@@ -185,6 +185,7 @@ CREATE TABLE ff_attempt (
     timeout_at_ms      bigint,            -- attempt timeout, from the policy
     started_at_ms      bigint   NOT NULL,
     ended_at_ms        bigint,
+    end_reason         text,              -- why the lease was released, e.g. completed, lease_expired
     failure_message    text,
     failure_category   text,
     failure_detail     bytea,

@@ -150,6 +150,7 @@ typedef struct FFAttemptRow
 	char	   *failure_category;
 	bytea	   *failure_detail;
 	int64		retry_delay_until_ms;
+	char	   *end_reason;		/* why the lease was released; NULL while held */
 } FFAttemptRow;
 
 extern const FFStateVector ff_sv_ready;
@@ -224,7 +225,8 @@ typedef struct FFPolicy
 	int64		initial_delay_ms;
 	int64		max_delay_ms;
 	double		multiplier;
-	List	   *retryable_categories;	/* of char *; empty = all but permanent */
+	bool		has_retryable_categories;
+	List	   *retryable_categories;	/* of char *; absent = all but permanent */
 	int64		attempt_timeout_ms;	/* 0 = none */
 	int32		max_reclaim_count;
 	int64		dedup_window_ms;

@@ -179,12 +179,14 @@ ff_policy_parse(Jsonb *policy, FFPolicy *out)
 	if (retry)
 	{
 		JsonbContainer *backoff = get_object(retry, "backoff", "retry_policy.backoff");
+		JsonbValue	categories;
 
 		out->has_retry_policy = true;
 		out->max_retries = (int32) get_count(retry, "max_retries", "retry_policy.max_retries",
 											 DEFAULT_MAX_RETRIES, PG_INT32_MAX);
 		if (backoff)
 			parse_backoff(backoff, out);
+		out->has_retryable_categories = get_key(retry, "retryable_categories", &categories);
 		out->retryable_categories = get_strings(retry, "retryable_categories",
 												"retry_policy.retryable_categories",
 												ERRCODE_FF_INVALID_POLICY_JSON,
@@ -246,7 +248,7 @@ ff_policy_should_retry(const FFPolicy *policy, const char *category, int32 retry
 
 	if (!policy->has_retry_policy || retry_count >= policy->max_retries)
 		return false;
-	if (policy->retryable_categories == NIL)
+	if (!policy->has_retryable_categories)
 		return strcmp(category, "permanent") != 0 && strcmp(category, "cancelled") != 0;
 	foreach(lc, policy->retryable_categories)
 		if (strcmp((char *) lfirst(lc), category) == 0)
