@@ -10,7 +10,9 @@ EXTENSION   = flowfabric
 EXTVERSION  = 0.1
 MODULE_big  = flowfabric
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
-DATA        = extension/flowfabric--$(EXTVERSION).sql
+# The install script is assembled from one SQL file per area.
+SQL_PARTS   = $(sort $(wildcard extension/sql/*.sql))
+DATA_built  = flowfabric--$(EXTVERSION).sql
 PGFILEDESC  = "flowfabric - durable execution engine"
 
 PG_CONFIG  ?= pg_config
@@ -22,6 +24,9 @@ override with_llvm = no
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+flowfabric--$(EXTVERSION).sql: $(SQL_PARTS)
+	for part in $^; do cat $$part; echo; done > $@
 
 # Every source includes the shared headers: rebuild all when they change.
 $(OBJS): extension/flowfabric.h extension/errors.h
