@@ -185,31 +185,12 @@ ff_attempt_end(const FFExecRow *exec, FFAttemptRow *attempt, const char *lifecyc
 
 /* Fencing */
 
-typedef enum FenceResult
-{
-	FENCE_OK,
-	FENCE_NOT_ACTIVE,
-	FENCE_STALE,
-	FENCE_REVOKED,
-	FENCE_EXPIRED
-} FenceResult;
-
-typedef struct Fence
-{
-	FFHandle	handle;
-	FFExecRow	exec;
-	FFAttemptRow attempt;
-	int64		now;
-	bool		same_lease;		/* the attempt row's lease is the handle's */
-	FenceResult result;
-} Fence;
-
 /*
- * fence_lock decodes the handle and locks its execution, then its attempt
+ * ff_fence_lock decodes the handle and locks its execution, then its attempt
  * (the engine's lock order), classifying how the handle stands.
  */
-static FenceResult
-fence_lock(bytea *raw, Fence *f)
+FFFenceResult
+ff_fence_lock(bytea *raw, FFFence *f)
 {
 	FFHandle   *h = &f->handle;
 
@@ -230,28 +211,28 @@ fence_lock(bytea *raw, Fence *f)
 		f->attempt.lease_epoch == (int64) h->lease_epoch;
 
 	if (!ff_exec_is(&f->exec, "active"))
-		return FENCE_NOT_ACTIVE;
+		return FF_FENCE_NOT_ACTIVE;
 	if (!f->same_lease || f->exec.attempt_index != (int32) h->attempt_index ||
 		f->exec.lease_epoch != (int64) h->lease_epoch)
-		return FENCE_STALE;
+		return FF_FENCE_STALE;
 	if (strcmp(f->exec.sv.ownership_state, "lease_revoked") == 0)
-		return FENCE_REVOKED;
+		return FF_FENCE_REVOKED;
 	if (strcmp(f->exec.sv.ownership_state, "leased") != 0 ||
 		f->attempt.lease_expires_at_ms == FF_NULL_MS || f->attempt.lease_expires_at_ms <= f->now)
-		return FENCE_EXPIRED;
-	return FENCE_OK;
+		return FF_FENCE_EXPIRED;
+	return FF_FENCE_OK;
 }
 
-static void
-fence_raise(const Fence *f, FenceResult r)
+void
+ff_fence_raise(const FFFence *f, FFFenceResult r)
 {
 	const FFHandle *h = &f->handle;
 
 	switch (r)
 	{
-		case FENCE_OK:
+		case FF_FENCE_OK:
 			return;
-		case FENCE_NOT_ACTIVE:
+		case FF_FENCE_NOT_ACTIVE:
 			ereport(ERROR,
 					(errcode(ERRCODE_FF_EXECUTION_NOT_ACTIVE),
 					 errmsg("execution_not_active: execution %s is not active", h->execution_id),
@@ -261,7 +242,7 @@ fence_raise(const Fence *f, FenceResult r)
 							   (long long) f->exec.lease_epoch, f->exec.attempt_index),
 					 errhint("The lease this handle held is gone; drop the work.")));
 			break;
-		case FENCE_STALE:
+		case FF_FENCE_STALE:
 			ereport(ERROR,
 					(errcode(ERRCODE_FF_STALE_LEASE),
 					 errmsg("stale_lease: handle for attempt %u epoch %llu of execution %s is no longer current",
@@ -270,12 +251,12 @@ fence_raise(const Fence *f, FenceResult r)
 							   f->exec.attempt_index, (long long) f->exec.lease_epoch),
 					 errhint("Another worker owns this execution now; drop the work.")));
 			break;
-		case FENCE_REVOKED:
+		case FF_FENCE_REVOKED:
 			ereport(ERROR,
 					(errcode(ERRCODE_FF_LEASE_REVOKED),
 					 errmsg("lease_revoked: the lease on execution %s was revoked", h->execution_id)));
 			break;
-		case FENCE_EXPIRED:
+		case FF_FENCE_EXPIRED:
 			ereport(ERROR,
 					(errcode(ERRCODE_FF_LEASE_EXPIRED),
 					 errmsg("lease_expired: the lease on execution %s expired", h->execution_id),
@@ -293,21 +274,21 @@ fence_raise(const Fence *f, FenceResult r)
  * reconciler's reason, so it never passes for the worker's own call.
  */
 static bool
-fence_lock_ending(bytea *raw, Fence *f, const char *reason)
+fence_lock_ending(bytea *raw, FFFence *f, const char *reason)
 {
-	f->result = fence_lock(raw, f);
-	if (f->result != FENCE_OK && f->same_lease && f->attempt.end_reason != NULL &&
+	f->result = ff_fence_lock(raw, f);
+	if (f->result != FF_FENCE_OK && f->same_lease && f->attempt.end_reason != NULL &&
 		strncmp(f->attempt.end_reason, reason, strlen(reason)) == 0)
 		return true;
-	fence_raise(f, f->result);
+	ff_fence_raise(f, f->result);
 	return false;
 }
 
-/* fence_require locks and insists the handle holds a live lease. */
-static void
-fence_require(bytea *raw, Fence *f)
+/* ff_fence_require locks and insists the handle holds a live lease. */
+void
+ff_fence_require(bytea *raw, FFFence *f)
 {
-	fence_raise(f, fence_lock(raw, f));
+	ff_fence_raise(f, ff_fence_lock(raw, f));
 }
 
 static bytea *
@@ -324,13 +305,13 @@ ff_renew(PG_FUNCTION_ARGS)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	bytea	   *raw = arg_handle(fcinfo);
-	Fence		f;
+	FFFence		f;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 	Datum		result;
 
 	SPI_connect();
-	fence_require(raw, &f);
+	ff_fence_require(raw, &f);
 	f.attempt.lease_expires_at_ms = f.now + f.attempt.lease_ttl_ms;
 	f.attempt.lease_renewed_at_ms = f.now;
 	ff_attempt_store(&f.attempt);
@@ -348,7 +329,7 @@ Datum
 ff_progress(PG_FUNCTION_ARGS)
 {
 	bytea	   *raw = arg_handle(fcinfo);
-	Fence		f;
+	FFFence		f;
 
 	if (!PG_ARGISNULL(1) && (PG_GETARG_INT32(1) < 0 || PG_GETARG_INT32(1) > 100))
 		ereport(ERROR,
@@ -356,7 +337,7 @@ ff_progress(PG_FUNCTION_ARGS)
 				 errmsg("invalid_input: progress percent %d is outside 0..100", PG_GETARG_INT32(1))));
 
 	SPI_connect();
-	fence_require(raw, &f);
+	ff_fence_require(raw, &f);
 	if (!PG_ARGISNULL(1))
 		f.exec.progress_pct = PG_GETARG_INT32(1);
 	if (!PG_ARGISNULL(2))
@@ -374,7 +355,7 @@ ff_complete(PG_FUNCTION_ARGS)
 {
 	bytea	   *raw = arg_handle(fcinfo);
 	bytea	   *payload = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_P(1);
-	Fence		f;
+	FFFence		f;
 
 	ff_check_payload_size(payload, "result payload");
 	SPI_connect();
@@ -414,7 +395,7 @@ ff_fail(PG_FUNCTION_ARGS)
 	const char *category = check_classification(PG_ARGISNULL(2) ? "transient"
 												: text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	bytea	   *detail = PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_P(3);
-	Fence		f;
+	FFFence		f;
 	int64		delay_until;
 	bool		retried;
 	Datum		values[2];
@@ -428,7 +409,7 @@ ff_fail(PG_FUNCTION_ARGS)
 		/* a retried fail (same message and class) reports the first decision */
 		if (f.attempt.failure_message == NULL || strcmp(f.attempt.failure_message, message) != 0 ||
 			f.attempt.failure_category == NULL || strcmp(f.attempt.failure_category, category) != 0)
-			fence_raise(&f, f.result);
+			ff_fence_raise(&f, f.result);
 		delay_until = f.attempt.retry_delay_until_ms;
 		retried = delay_until != FF_NULL_MS;
 	}
@@ -461,7 +442,7 @@ ff_cancel(PG_FUNCTION_ARGS)
 {
 	bytea	   *raw = arg_handle(fcinfo);
 	char	   *reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	Fence		f;
+	FFFence		f;
 
 	SPI_connect();
 	if (!fence_lock_ending(raw, &f, "cancelled"))
@@ -481,14 +462,14 @@ ff_delay(PG_FUNCTION_ARGS)
 {
 	bytea	   *raw = arg_handle(fcinfo);
 	int64		delay_until;
-	Fence		f;
+	FFFence		f;
 
 	if (PG_ARGISNULL(1))
 		ff_error(ERRCODE_FF_INVALID_INPUT, "invalid_input", "delay_until must not be null");
 	delay_until = PG_GETARG_INT64(1);
 
 	SPI_connect();
-	fence_require(raw, &f);
+	ff_fence_require(raw, &f);
 	ff_attempt_end(&f.exec, &f.attempt, "suspended", "released", "delayed", f.now);
 	if (delay_until > f.now)
 	{

@@ -206,6 +206,32 @@ extern void ff_check_payload_size(bytea *payload, const char *what);
 extern bool ff_attempt_load(const FFExecKey *key, int32 attempt_index, FFAttemptRow *row, bool lock);
 extern void ff_attempt_insert(const FFAttemptRow *row);
 extern void ff_attempt_store(const FFAttemptRow *row);
+/*
+ * Lease fencing for calls made with a handle: lock the execution, then the
+ * handle's attempt, and classify how the handle stands.
+ */
+typedef enum FFFenceResult
+{
+	FF_FENCE_OK,
+	FF_FENCE_NOT_ACTIVE,
+	FF_FENCE_STALE,
+	FF_FENCE_REVOKED,
+	FF_FENCE_EXPIRED
+} FFFenceResult;
+
+typedef struct FFFence
+{
+	FFHandle	handle;
+	FFExecRow	exec;
+	FFAttemptRow attempt;
+	int64		now;
+	bool		same_lease;		/* the attempt row's lease is the handle's */
+	FFFenceResult result;
+} FFFence;
+
+extern FFFenceResult ff_fence_lock(bytea *raw, FFFence *f);
+extern void ff_fence_raise(const FFFence *f, FFFenceResult r);
+extern void ff_fence_require(bytea *raw, FFFence *f);
 extern void ff_attempt_end(const FFExecRow *exec, FFAttemptRow *attempt, const char *lifecycle,
 						   const char *event_type, const char *reason, int64 now);
 
