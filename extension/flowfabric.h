@@ -264,7 +264,11 @@ extern void ff_policy_parse(Jsonb *policy, FFPolicy *out);
 extern int64 ff_policy_backoff_ms(const FFPolicy *policy, int32 retry_count);
 extern bool ff_policy_should_retry(const FFPolicy *policy, const char *category, int32 retry_count);
 
-/* outbox.c: completion and lease events */
+/* outbox.c: completion and lease events, and what every outbox shares */
+extern int64 ff_next_event_id(void);
+extern int64 ff_event_delivery_horizon(void);
+extern void ff_notify_event(const char *channel, int64 event_id);
+extern Datum ff_read_events(FunctionCallInfo fcinfo, SPIPlanPtr *cache, const char *sql);
 extern void ff_emit_completion(const FFExecRow *exec, const char *outcome, int64 now);
 extern void ff_emit_lease_event(const FFExecRow *exec, const FFAttemptRow *attempt,
 								const char *event_type, const char *reason, int64 now);

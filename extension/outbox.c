@@ -27,8 +27,12 @@
 #define EVENT_SEQ_LIMIT		(1 << EVENT_SEQ_BITS)
 #define MAX_EVENTS_PER_READ 10000
 
-static int64
-next_event_id(void)
+/*
+ * ff_next_event_id returns the next outbox event id of this transaction;
+ * every outbox uses it, so one cursor rule holds for all.
+ */
+int64
+ff_next_event_id(void)
 {
 	static FullTransactionId last_fxid = {0};
 	static uint32 seq = 0;
@@ -47,8 +51,8 @@ next_event_id(void)
 	return (int64) ((U64FromFullTransactionId(fxid) << EVENT_SEQ_BITS) | seq++);
 }
 
-static void
-notify(const char *channel, int64 event_id)
+void
+ff_notify_event(const char *channel, int64 event_id)
 {
 	if (ff_notify_enabled)
 		Async_Notify(channel, psprintf(INT64_FORMAT, event_id));
@@ -63,7 +67,7 @@ ff_emit_completion(const FFExecRow *exec, const char *outcome, int64 now)
 	};
 	Datum		v[9];
 	char		n[10] = "         ";
-	int64		event_id = next_event_id();
+	int64		event_id = ff_next_event_id();
 
 	ff_prepare(&plan,
 			   "INSERT INTO ff_completion_event (event_id, partition_key, execution_id, flow_id, "
@@ -82,7 +86,7 @@ ff_emit_completion(const FFExecRow *exec, const char *outcome, int64 now)
 	n[7] = exec->total_attempt_count > 0 ? ' ' : 'n';
 	v[8] = Int64GetDatum(now);
 	ff_execute(plan, v, n, false, 0);
-	notify("ff_completion", event_id);
+	ff_notify_event("ff_completion", event_id);
 }
 
 void
@@ -96,7 +100,7 @@ ff_emit_lease_event(const FFExecRow *exec, const FFAttemptRow *attempt,
 	};
 	Datum		v[12];
 	char		n[13] = "            ";
-	int64		event_id = next_event_id();
+	int64		event_id = ff_next_event_id();
 
 	ff_prepare(&plan,
 			   "INSERT INTO ff_lease_event (event_id, partition_key, execution_id, attempt_index, "
@@ -117,12 +121,12 @@ ff_emit_lease_event(const FFExecRow *exec, const FFAttemptRow *attempt,
 	v[10] = ff_text_datum(exec->namespace, &n[10]);
 	v[11] = Int64GetDatum(now);
 	ff_execute(plan, v, n, false, 0);
-	notify("ff_lease_event", event_id);
+	ff_notify_event("ff_lease_event", event_id);
 }
 
-/* delivery_horizon is the first event id that may still be uncommitted. */
-static int64
-delivery_horizon(void)
+/* ff_event_delivery_horizon is the first event id that may still be uncommitted. */
+int64
+ff_event_delivery_horizon(void)
 {
 	static SPIPlanPtr plan = NULL;
 	bool		isnull;
@@ -134,11 +138,12 @@ delivery_horizon(void)
 }
 
 /*
- * read_events runs one of the reader queries ($1 cursor, $2 horizon,
- * $3 limit) and returns its rows as the function's result set.
+ * ff_read_events runs an outbox reader query ($1 cursor, $2 horizon,
+ * $3 limit) for a function taking (after_event_id, max_events) and returns
+ * its rows as the function's result set.
  */
-static Datum
-read_events(FunctionCallInfo fcinfo, SPIPlanPtr *cache, const char *sql)
+Datum
+ff_read_events(FunctionCallInfo fcinfo, SPIPlanPtr *cache, const char *sql)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	static const Oid types[3] = {INT8OID, INT8OID, INT4OID};
@@ -156,7 +161,7 @@ read_events(FunctionCallInfo fcinfo, SPIPlanPtr *cache, const char *sql)
 	SPI_connect();
 	plan = ff_prepare(cache, sql, 3, types);
 	v[0] = Int64GetDatum(after);
-	v[1] = Int64GetDatum(delivery_horizon());
+	v[1] = Int64GetDatum(ff_event_delivery_horizon());
 	v[2] = Int32GetDatum(max_events);
 	ff_execute(plan, v, NULL, true, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -177,7 +182,7 @@ ff_completion_events(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 
-	return read_events(fcinfo, &plan,
+	return ff_read_events(fcinfo, &plan,
 					   "SELECT event_id, ff_format_execution_id(partition_key, execution_id), "
 					   "flow_id, outcome, namespace, lane_id, attempt_index, occurred_at_ms "
 					   "FROM ff_completion_event WHERE event_id > $1 AND event_id < $2 "
@@ -190,7 +195,7 @@ ff_lease_events(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 
-	return read_events(fcinfo, &plan,
+	return ff_read_events(fcinfo, &plan,
 					   "SELECT event_id, ff_format_execution_id(partition_key, execution_id), "
 					   "attempt_index, lease_id, lease_epoch, event_type, reason, worker_id, "
 					   "worker_instance_id, namespace, occurred_at_ms "
