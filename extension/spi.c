@@ -96,42 +96,6 @@ ff_get_uuid(HeapTuple tuple, TupleDesc desc, int col, pg_uuid_t *out)
 	return !isnull;
 }
 
-/*
- * ff_intern_literal maps a stored state value to the engine's own constant,
- * so state comparisons and the row structs never hold SPI memory.
- */
-const char *
-ff_intern_literal(const char *value)
-{
-	static const char *const literals[] = {
-		"submitted", "runnable", "active", "suspended", "terminal",
-		"unowned", "leased", "lease_expired_reclaimable", "lease_revoked",
-		"eligible_now", "not_eligible_until_time", "blocked_by_dependencies",
-		"blocked_by_budget", "blocked_by_quota", "blocked_by_route",
-		"blocked_by_lane_state", "blocked_by_operator", "not_applicable",
-		"none", "waiting_for_worker", "waiting_for_retry_backoff",
-		"waiting_for_resume_delay", "waiting_for_delay", "waiting_for_signal",
-		"waiting_for_approval", "waiting_for_callback", "waiting_for_tool_result",
-		"waiting_for_children", "waiting_for_budget", "waiting_for_quota",
-		"waiting_for_capable_worker", "waiting_for_locality_match",
-		"paused_by_operator", "paused_by_policy", "paused_by_flow_cancel",
-		"success", "failed", "cancelled", "expired", "skipped",
-		"pending_first_attempt", "running_attempt", "attempt_interrupted",
-		"pending_retry_attempt", "pending_replay_attempt", "attempt_terminal",
-		"initial", "retry", "reclaim", "replay", "fallback",
-		"created", "started", "ended_success", "ended_failure",
-		"ended_cancelled", "interrupted_reclaimed",
-	};
-
-	for (size_t i = 0; i < lengthof(literals); i++)
-		if (strcmp(literals[i], value) == 0)
-			return literals[i];
-	ereport(ERROR,
-			(errcode(ERRCODE_FF_CORRUPTION),
-			 errmsg("corruption: unknown state value \"%s\"", value)));
-	return NULL;				/* keep compiler quiet */
-}
-
 /* Parameter builders: each sets *null_flag to 'n' or ' ' as SPI expects. */
 
 Datum

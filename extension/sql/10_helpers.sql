@@ -61,6 +61,16 @@ CREATE FUNCTION ff_derive_public_state(lifecycle_phase text, eligibility_state t
                                        terminal_outcome text) RETURNS text
     AS 'MODULE_PATHNAME', 'ff_derive_public_state_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION ff_state_vector_valid(lifecycle_phase text, ownership_state text,
+                                      eligibility_state text, blocking_reason text,
+                                      terminal_outcome text, attempt_state text,
+                                      public_state text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ff_state_vector_valid_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ff_state_vector_valid(text, text, text, text, text, text, text) IS 'true for a well-formed state vector (the ff_execution CHECK constraint)';
+
+CREATE FUNCTION ff_attempt_state_valid(attempt_type text, attempt_lifecycle text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ff_attempt_state_valid_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE FUNCTION ff_server_time_ms() RETURNS bigint
     AS 'MODULE_PATHNAME', 'ff_server_time_ms_sql' LANGUAGE C VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION ff_server_time_ms() IS 'the engine clock: server wall clock in epoch ms (plus flowfabric.clock_offset_ms)';

@@ -21,26 +21,12 @@ CREATE TABLE ff_execution (
     required_capabilities text[]   NOT NULL DEFAULT '{}',
 
     -- the seven-dimension state vector (canonical snake_case alphabet)
-    lifecycle_phase   text NOT NULL CHECK (lifecycle_phase IN
-        ('submitted', 'runnable', 'active', 'suspended', 'terminal')),
-    ownership_state   text NOT NULL CHECK (ownership_state IN
-        ('unowned', 'leased', 'lease_expired_reclaimable', 'lease_revoked')),
-    eligibility_state text NOT NULL CHECK (eligibility_state IN
-        ('eligible_now', 'not_eligible_until_time', 'blocked_by_dependencies',
-         'blocked_by_budget', 'blocked_by_quota', 'blocked_by_route',
-         'blocked_by_lane_state', 'blocked_by_operator', 'not_applicable')),
-    blocking_reason   text NOT NULL CHECK (blocking_reason IN
-        ('none', 'waiting_for_worker', 'waiting_for_retry_backoff',
-         'waiting_for_resume_delay', 'waiting_for_delay', 'waiting_for_signal',
-         'waiting_for_approval', 'waiting_for_callback', 'waiting_for_tool_result',
-         'waiting_for_children', 'waiting_for_budget', 'waiting_for_quota',
-         'waiting_for_capable_worker', 'waiting_for_locality_match',
-         'paused_by_operator', 'paused_by_policy', 'paused_by_flow_cancel')),
-    terminal_outcome  text NOT NULL CHECK (terminal_outcome IN
-        ('none', 'success', 'failed', 'cancelled', 'expired', 'skipped')),
-    attempt_state     text NOT NULL CHECK (attempt_state IN
-        ('none', 'pending_first_attempt', 'running_attempt', 'attempt_interrupted',
-         'pending_retry_attempt', 'pending_replay_attempt', 'attempt_terminal')),
+    lifecycle_phase   text NOT NULL,
+    ownership_state   text NOT NULL,
+    eligibility_state text NOT NULL,
+    blocking_reason   text NOT NULL,
+    terminal_outcome  text NOT NULL,
+    attempt_state     text NOT NULL,
     public_state      text NOT NULL,
     blocking_detail   text,
 
@@ -71,10 +57,10 @@ CREATE TABLE ff_execution (
     deadline_at_ms      bigint,
 
     PRIMARY KEY (partition_key, execution_id),
-    CONSTRAINT ff_execution_public_state_derived CHECK
-        (public_state = ff_derive_public_state(lifecycle_phase, eligibility_state, terminal_outcome)),
-    CONSTRAINT ff_execution_terminal_outcome_consistent CHECK
-        ((lifecycle_phase = 'terminal') = (terminal_outcome <> 'none'))
+    -- canonical alphabet, derived public_state, terminal iff an outcome (state.c)
+    CONSTRAINT ff_execution_state_vector_valid CHECK
+        (ff_state_vector_valid(lifecycle_phase, ownership_state, eligibility_state,
+                               blocking_reason, terminal_outcome, attempt_state, public_state))
 );
 
 -- Claim is one ordered range scan of this index per lane: highest priority,
@@ -93,11 +79,8 @@ CREATE TABLE ff_attempt (
     execution_id       uuid     NOT NULL,
     attempt_index      integer  NOT NULL,
     attempt_id         uuid     NOT NULL,
-    attempt_type       text     NOT NULL CHECK (attempt_type IN
-        ('initial', 'retry', 'reclaim', 'replay', 'fallback')),
-    attempt_lifecycle  text     NOT NULL CHECK (attempt_lifecycle IN
-        ('created', 'started', 'suspended', 'ended_success', 'ended_failure',
-         'ended_cancelled', 'interrupted_reclaimed')),
+    attempt_type       text     NOT NULL,
+    attempt_lifecycle  text     NOT NULL,
     worker_id          text     NOT NULL,
     worker_instance_id text     NOT NULL,
     lease_id           uuid     NOT NULL,
@@ -116,6 +99,7 @@ CREATE TABLE ff_attempt (
     retry_delay_until_ms bigint,          -- set when this attempt's failure scheduled a retry
     usage              jsonb,
     PRIMARY KEY (partition_key, execution_id, attempt_index),
+    CONSTRAINT ff_attempt_state_valid CHECK (ff_attempt_state_valid(attempt_type, attempt_lifecycle)),
     FOREIGN KEY (partition_key, execution_id) REFERENCES ff_execution ON DELETE CASCADE
 );
 CREATE INDEX ff_attempt_lease_expiry_idx ON ff_attempt (lease_expires_at_ms)
