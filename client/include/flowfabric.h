@@ -1,0 +1,813 @@
+/*
+ * flowfabric.h - libflowfabric, the C client library of the flowfabric
+ * durable-execution engine (PostgreSQL extension), built on libpq.
+ *
+ * This is the only header a program includes. Reference: docs/c-api.md.
+ *
+ * Conventions (details in docs/c-api.md):
+ *   - Every operation is one function returning an ff_status: FF_OK (0) or an
+ *     error kind. The full error (SQLSTATE, server message, detail, hint,
+ *     retryable flag) is available from ff_client_last_error() until the next
+ *     call on the same client.
+ *   - Execution ids are NUL-terminated strings; handles are opaque byte
+ *     buffers (ff_handle); payloads are byte buffers (ff_bytes); points in time
+ *     and durations are int64_t milliseconds (engine clock, Unix epoch).
+ *   - Argument structs are zero-initialised by the caller ({0}): a zero or NULL
+ *     member means "the engine's default" unless documented otherwise.
+ *   - Everything the library returns in a result struct is owned by the caller
+ *     and released with that struct's ff_*_clear() function, which also
+ *     zeroes it (clearing twice is harmless). Results are only written on
+ *     FF_OK; on error they are left zeroed.
+ *   - An ff_client is one libpq connection and must not be used by two threads
+ *     at the same time. Use one ff_client per thread.
+ *   - No function aborts the process: out-of-memory and misuse are reported as
+ *     FF_ERR_OUT_OF_MEMORY and FF_ERR_USAGE.
+ */
+#ifndef FLOWFABRIC_CLIENT_H
+#define FLOWFABRIC_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define FF_API __attribute__((visibility("default")))
+#else
+#define FF_API
+#endif
+
+#define FF_CLIENT_VERSION_MAJOR 0
+#define FF_CLIENT_VERSION_MINOR 1
+#define FF_CLIENT_VERSION_PATCH 0
+#define FF_CLIENT_VERSION "0.1.0"
+
+/* ========================================================================
+ * Status and error kinds
+ *
+ * Values are stable (ABI): client-side kinds below 100; kinds of the engine's
+ * SQLSTATE class YF are numbered by category (N=200, V=300, C=400, K=500,
+ * S=600, B=700, U=800, R=900, T=1000) plus the code's two digits, so
+ * YFS01 stale_lease is 601. The whole YF table of docs/error-codes.md is
+ * mapped, reserved codes included.
+ * ======================================================================== */
+typedef enum ff_status
+{
+	FF_OK = 0,
+
+	/* Client side and PostgreSQL errors outside the YF class */
+	FF_ERR_CONNECTION = 1,			/* could not connect, or the connection broke
+									 * (SQLSTATE class 08, 53, 57P01-57P03, 58, or
+									 * no SQLSTATE); retryable */
+	FF_ERR_USAGE = 2,				/* the caller broke the API contract (NULL
+									 * required pointer, wrong subscription kind) */
+	FF_ERR_OUT_OF_MEMORY = 3,
+	FF_ERR_PROTOCOL = 4,			/* the server's reply did not have the expected
+									 * shape (extension version mismatch?) */
+	FF_ERR_SERIALIZATION_FAILURE = 5,	/* 40001 inside your own transaction:
+										 * retry the whole transaction */
+	FF_ERR_DEADLOCK = 6,			/* 40P01 inside your own transaction */
+	FF_ERR_PERMISSION_DENIED = 7,	/* 42501 */
+	FF_ERR_POSTGRES = 8,			/* any other PostgreSQL error (see sqlstate) */
+	FF_ERR_ENGINE_UNKNOWN = 9,		/* a YF SQLSTATE this library does not know */
+
+	/* NotFound (YFN..), not retryable */
+	FF_ERR_NOT_FOUND = 200,			/* YFN00 */
+	FF_ERR_EXECUTION_NOT_FOUND = 201,	/* YFN01 */
+	FF_ERR_FLOW_NOT_FOUND = 202,	/* YFN02 */
+	FF_ERR_ATTEMPT_NOT_FOUND = 203, /* YFN03 */
+	FF_ERR_BUDGET_NOT_FOUND = 204,	/* YFN04 */
+	FF_ERR_QUOTA_POLICY_NOT_FOUND = 205,	/* YFN05 */
+	FF_ERR_STREAM_NOT_FOUND = 206,	/* YFN06 */
+	FF_ERR_WAITPOINT_NOT_FOUND = 207,	/* YFN07 */
+	FF_ERR_SUSPENSION_NOT_FOUND = 208,	/* YFN08 */
+
+	/* Validation (YFV..), not retryable */
+	FF_ERR_INVALID_INPUT = 301,		/* YFV01; also PostgreSQL class 22 (input
+									 * that does not parse, e.g. bad JSON) */
+	FF_ERR_CAPABILITY_MISMATCH = 302,	/* YFV02 */
+	FF_ERR_INVALID_CAPABILITIES = 303,	/* YFV03 */
+	FF_ERR_INVALID_POLICY_JSON = 304,	/* YFV04 */
+	FF_ERR_PAYLOAD_TOO_LARGE = 305, /* YFV05 */
+	FF_ERR_SIGNAL_LIMIT_EXCEEDED = 306, /* YFV06 */
+	FF_ERR_INVALID_WAITPOINT_KEY = 307, /* YFV07 */
+	FF_ERR_INVALID_TOKEN = 308,		/* YFV08 */
+	FF_ERR_WAITPOINT_NOT_TOKEN_BOUND = 309, /* YFV09 */
+	FF_ERR_RETENTION_LIMIT_EXCEEDED = 310,	/* YFV10 */
+	FF_ERR_INVALID_LEASE_FOR_SUSPEND = 311, /* YFV11 */
+	FF_ERR_INVALID_DEPENDENCY = 312,	/* YFV12 */
+	FF_ERR_INVALID_WAITPOINT_FOR_EXECUTION = 313,	/* YFV13 */
+	FF_ERR_INVALID_BLOCKING_REASON = 314,	/* YFV14 */
+	FF_ERR_INVALID_OFFSET = 315,	/* YFV15 */
+	FF_ERR_UNAUTHORIZED = 316,		/* YFV16 */
+	FF_ERR_INVALID_BUDGET_SCOPE = 317,	/* YFV17 */
+	FF_ERR_BUDGET_OVERRIDE_NOT_ALLOWED = 318,	/* YFV18 */
+	FF_ERR_INVALID_QUOTA_SPEC = 319,	/* YFV19 */
+	FF_ERR_INVALID_KID = 320,		/* YFV20 */
+	FF_ERR_INVALID_SECRET_HEX = 321,	/* YFV21 */
+	FF_ERR_INVALID_GRACE_MS = 322,	/* YFV22 */
+	FF_ERR_INVALID_TAG_KEY = 323,	/* YFV23 */
+	FF_ERR_INVALID_FRAME_TYPE = 324,	/* YFV24 */
+	FF_ERR_CORRUPTION = 325,		/* YFV25 */
+	FF_ERR_HANDLE_FROM_OTHER_BACKEND = 326, /* YFV26 */
+
+	/* Contention (YFC..), retryable */
+	FF_ERR_USE_CLAIM_RESUMED_EXECUTION = 401,	/* YFC01 */
+	FF_ERR_NOT_A_RESUMED_EXECUTION = 402,	/* YFC02 */
+	FF_ERR_EXECUTION_NOT_LEASEABLE = 403,	/* YFC03 */
+	FF_ERR_LEASE_CONFLICT = 404,	/* YFC04 */
+	FF_ERR_INVALID_CLAIM_GRANT = 405,	/* YFC05 */
+	FF_ERR_CLAIM_GRANT_EXPIRED = 406,	/* YFC06 */
+	FF_ERR_NO_ELIGIBLE_EXECUTION = 407, /* YFC07 */
+	FF_ERR_WAITPOINT_NOT_FOUND_YET = 408,	/* YFC08 waitpoint_not_found
+											 * (Contention: may not exist yet) */
+	FF_ERR_WAITPOINT_PENDING_USE_BUFFER_SCRIPT = 409,	/* YFC09 */
+	FF_ERR_STALE_GRAPH_REVISION = 410,	/* YFC10 */
+	FF_ERR_EXECUTION_NOT_ACTIVE = 411,	/* YFC11 */
+	FF_ERR_EXECUTION_NOT_ELIGIBLE = 412,	/* YFC12 */
+	FF_ERR_EXECUTION_NOT_IN_ELIGIBLE_SET = 413, /* YFC13 */
+	FF_ERR_EXECUTION_NOT_RECLAIMABLE = 414, /* YFC14 */
+	FF_ERR_NO_ACTIVE_LEASE = 415,	/* YFC15 */
+	FF_ERR_RATE_LIMIT_EXCEEDED = 416,	/* YFC16 */
+	FF_ERR_CONCURRENCY_LIMIT_EXCEEDED = 417,	/* YFC17 */
+	FF_ERR_RETRY_EXHAUSTED = 418,	/* YFC18; also reported by this library after
+									 * 3 serialization failures / deadlocks of
+									 * one autocommit call */
+
+	/* Conflict (YFK..), not retryable */
+	FF_ERR_DEPENDENCY_ALREADY_EXISTS = 501, /* YFK01 */
+	FF_ERR_CYCLE_DETECTED = 502,	/* YFK02 */
+	FF_ERR_SELF_REFERENCING_EDGE = 503, /* YFK03 */
+	FF_ERR_EXECUTION_ALREADY_IN_FLOW = 504, /* YFK04 */
+	FF_ERR_WAITPOINT_ALREADY_EXISTS = 505,	/* YFK05 */
+	FF_ERR_BUDGET_ATTACH_CONFLICT = 506,	/* YFK06 */
+	FF_ERR_QUOTA_ATTACH_CONFLICT = 507, /* YFK07 */
+	FF_ERR_ROTATION_CONFLICT = 508, /* YFK08 */
+	FF_ERR_ACTIVE_ATTEMPT_EXISTS = 509, /* YFK09 */
+
+	/* State (YFS..), not retryable */
+	FF_ERR_STALE_LEASE = 601,		/* YFS01 */
+	FF_ERR_LEASE_EXPIRED = 602,		/* YFS02 */
+	FF_ERR_LEASE_REVOKED = 603,		/* YFS03 */
+	FF_ERR_EXECUTION_NOT_SUSPENDED = 604,	/* YFS04 */
+	FF_ERR_ALREADY_SUSPENDED = 605, /* YFS05 */
+	FF_ERR_WAITPOINT_CLOSED = 606,	/* YFS06 */
+	FF_ERR_TARGET_NOT_SIGNALABLE = 607, /* YFS07 */
+	FF_ERR_DUPLICATE_SIGNAL = 608,	/* YFS08 */
+	FF_ERR_RESUME_CONDITION_NOT_MET = 609,	/* YFS09 */
+	FF_ERR_WAITPOINT_NOT_PENDING = 610, /* YFS10 */
+	FF_ERR_PENDING_WAITPOINT_EXPIRED = 611, /* YFS11 */
+	FF_ERR_WAITPOINT_NOT_OPEN = 612,	/* YFS12 */
+	FF_ERR_EXECUTION_NOT_TERMINAL = 613,	/* YFS13 */
+	FF_ERR_MAX_REPLAYS_EXHAUSTED = 614, /* YFS14 */
+	FF_ERR_STREAM_CLOSED = 615,		/* YFS15 */
+	FF_ERR_STALE_OWNER_CANNOT_APPEND = 616, /* YFS16 */
+	FF_ERR_GRANT_ALREADY_EXISTS = 617,	/* YFS17 */
+	FF_ERR_EXECUTION_NOT_IN_FLOW = 618, /* YFS18 */
+	FF_ERR_FLOW_ALREADY_TERMINAL = 619, /* YFS19 */
+	FF_ERR_DEPS_NOT_SATISFIED = 620,	/* YFS20 */
+	FF_ERR_NOT_BLOCKED_BY_DEPS = 621,	/* YFS21 */
+	FF_ERR_NOT_RUNNABLE = 622,		/* YFS22 */
+	FF_ERR_TERMINAL = 623,			/* YFS23 */
+	FF_ERR_BUDGET_EXCEEDED = 624,	/* YFS24 */
+	FF_ERR_BUDGET_SOFT_EXCEEDED = 625,	/* YFS25 */
+	FF_ERR_OK_ALREADY_APPLIED = 626,	/* YFS26 */
+	FF_ERR_ATTEMPT_NOT_STARTED = 627,	/* YFS27 */
+	FF_ERR_ATTEMPT_ALREADY_TERMINAL = 628,	/* YFS28 */
+	FF_ERR_EXECUTION_NOT_ELIGIBLE_FOR_ATTEMPT = 629,	/* YFS29 */
+	FF_ERR_REPLAY_NOT_ALLOWED = 630,	/* YFS30 */
+	FF_ERR_MAX_RETRIES_EXHAUSTED = 631, /* YFS31 */
+	FF_ERR_STREAM_ALREADY_CLOSED = 632, /* YFS32 */
+	FF_ERR_ALREADY_SATISFIED = 633, /* YFS33 */
+
+	/* Bug (YFB..) */
+	FF_ERR_ATTEMPT_NOT_IN_CREATED_STATE = 701,	/* YFB01 */
+
+	/* Unavailable (YFU..) */
+	FF_ERR_UNAVAILABLE = 800,		/* YFU00 */
+	FF_ERR_SCHEMA_VERSION = 801,	/* YFU01; also 42883/42P01/3F000: the
+									 * extension (or this function) is missing */
+
+	/* ResourceExhausted (YFR..), retryable */
+	FF_ERR_RESOURCE_EXHAUSTED = 901,	/* YFR01 */
+
+	/* Timeout (YFT..) */
+	FF_ERR_TIMEOUT = 1001			/* YFT01; also 57014 (statement timeout or
+									 * cancel) and client-side timeouts */
+} ff_status;
+
+/* snake_case name of a kind ("stale_lease", "connection"); "unknown" if none */
+FF_API const char *ff_status_name(ff_status s);
+
+/* The YF SQLSTATE of an engine kind ("YFS01"), NULL for client-side kinds */
+FF_API const char *ff_status_sqlstate(ff_status s);
+
+/* Category letter of an engine kind ('N','V','C','K','S','B','U','R','T'), 0 otherwise */
+FF_API char ff_status_category(ff_status s);
+
+/* The kind for a SQLSTATE (any 5-character code; NULL/"" = FF_ERR_CONNECTION) */
+FF_API ff_status ff_status_from_sqlstate(const char *sqlstate);
+
+/*
+ * The client retry rule: retry YFC..., YFR..., 40001, 40P01 and class 08
+ * (connection errors, reconnecting first); everything else is surfaced.
+ */
+FF_API bool ff_sqlstate_is_retryable(const char *sqlstate);
+FF_API bool ff_status_is_retryable(ff_status s);
+
+/* Lease-loss kinds: stale_lease, lease_expired, lease_revoked, execution_not_active */
+FF_API bool ff_status_is_lease_lost(ff_status s);
+
+typedef struct ff_error
+{
+	ff_status	kind;			/* FF_OK when there is no error */
+	char		sqlstate[6];	/* the server's SQLSTATE, "" if none */
+	bool		retryable;		/* the client retry rule applied to this error */
+	char	   *message;		/* primary message ("stale_lease: ..."); NULL if OK */
+	char	   *detail;			/* server DETAIL, NULL if none */
+	char	   *hint;			/* server HINT, NULL if none */
+} ff_error;
+
+/* Frees the strings of a caller-owned ff_error and zeroes it. */
+FF_API void ff_error_clear(ff_error *err);
+
+/* Deep copy (dst is cleared first). FF_ERR_OUT_OF_MEMORY on failure. */
+FF_API ff_status ff_error_copy(ff_error *dst, const ff_error *src);
+
+/* ========================================================================
+ * Buffers
+ * ======================================================================== */
+
+/* An owned byte buffer. data == NULL means SQL NULL / absent; an empty
+ * non-NULL value has data != NULL and len == 0. Free with ff_bytes_clear. */
+typedef struct ff_bytes
+{
+	unsigned char *data;
+	size_t		len;
+} ff_bytes;
+
+FF_API void ff_bytes_clear(ff_bytes *b);
+
+/* An attempt handle: opaque bytes issued by ff_client_claim. */
+typedef struct ff_handle
+{
+	unsigned char *data;
+	size_t		len;
+} ff_handle;
+
+FF_API void ff_handle_clear(ff_handle *h);
+FF_API ff_status ff_handle_copy(ff_handle *dst, const ff_handle *src);
+
+/* Lowercase hex text of a handle (no prefix); free with free(). */
+FF_API ff_status ff_handle_to_hex(const ff_handle *h, char **hex_out);
+
+/* Parses hex text (an optional "\x" or "0x" prefix is accepted). */
+FF_API ff_status ff_handle_from_hex(const char *hex, ff_handle *out);
+
+/* Frees a string returned by the library (same as free()). */
+FF_API void ff_free(void *p);
+
+/* ========================================================================
+ * Ids (pure, no connection): FlowFabric-compatible partitions
+ * ======================================================================== */
+
+/* CRC16/XMODEM (poly 0x1021, init 0), as ff_crc16() */
+FF_API uint16_t ff_crc16(const void *data, size_t len);
+
+/* The solo partition of a lane (crc16(lane) % 256), -1 if lane_id is NULL */
+FF_API int	ff_solo_partition(const char *lane_id);
+
+/* The N of "{fp:N}:<uuid>", -1 if the id does not start that way */
+FF_API int	ff_execution_partition(const char *execution_id);
+
+/* ========================================================================
+ * Connection
+ * ======================================================================== */
+typedef struct ff_client ff_client;
+struct pg_conn;					/* libpq's PGconn */
+
+/*
+ * Opens a connection from a libpq conninfo string or URI ("" or NULL: the PG*
+ * environment variables). On success *out is a new client (close it with
+ * ff_client_close). On failure *out is NULL and, if err is not NULL, *err
+ * describes the failure (caller clears it with ff_error_clear).
+ */
+FF_API ff_status ff_client_connect(const char *conninfo, ff_client **out, ff_error *err);
+
+/* Closes the connection and frees the client (NULL is ignored). */
+FF_API void ff_client_close(ff_client *c);
+
+/* The error of the last failed call on this client (kind FF_OK after a
+ * successful call). Valid until the next call on the client. */
+FF_API const ff_error *ff_client_last_error(const ff_client *c);
+
+/* Reconnects now (normally done automatically; see docs/c-api.md). */
+FF_API ff_status ff_client_reconnect(ff_client *c);
+
+/* Times the client reconnected since it was opened. */
+FF_API unsigned long ff_client_reconnect_count(const ff_client *c);
+
+/* Backend process id of the current connection (0 if disconnected). */
+FF_API int	ff_client_backend_pid(const ff_client *c);
+
+/* The socket of the connection, for poll()/select(); -1 if disconnected. */
+FF_API int	ff_client_socket(const ff_client *c);
+
+/*
+ * The underlying libpq connection, e.g. to run BEGIN / COMMIT around engine
+ * calls so they share a transaction with your own statements. Do not close it.
+ * Inside an explicit transaction the library never retries or reconnects.
+ */
+FF_API struct pg_conn *ff_client_pgconn(ff_client *c);
+
+/* ========================================================================
+ * Lifecycle operations (one call = one SQL function call = one round trip)
+ * ======================================================================== */
+
+/* Failure classifications for ff_client_fail */
+#define FF_CLASS_TRANSIENT		"transient"
+#define FF_CLASS_PERMANENT		"permanent"
+#define FF_CLASS_INFRA_CRASH	"infra_crash"
+#define FF_CLASS_TIMEOUT		"timeout"
+#define FF_CLASS_CANCELLED		"cancelled"
+
+typedef struct ff_create_args
+{
+	const char *lane_id;		/* required */
+	const void *input_payload;	/* NULL: no payload */
+	size_t		input_payload_len;
+	const char *execution_id;	/* NULL: the engine mints one in the lane's
+								 * solo partition */
+	const char *ns;				/* namespace; NULL: none */
+	const char *execution_kind; /* NULL: none */
+	int32_t		priority;		/* 0..9000 (clamped by the engine) */
+	const char *const *required_capabilities;
+	size_t		n_required_capabilities;
+	const char *policy_json;	/* JSON object, NULL: none (docs/sql-api.md §2.4) */
+	int64_t		delay_until_ms; /* 0: none */
+	int64_t		execution_deadline_at_ms;	/* 0: none */
+	const char *idempotency_key;	/* NULL: none */
+	const char *tags_json;		/* JSON object of strings, NULL: none */
+	const char *creator_identity;	/* NULL: none */
+} ff_create_args;
+
+typedef struct ff_create_result
+{
+	char	   *execution_id;
+	char	   *public_state;
+	bool		created;		/* false: idempotent duplicate / existing id */
+} ff_create_result;
+
+FF_API ff_status ff_client_create_execution(ff_client *c, const ff_create_args *args,
+											ff_create_result *out);
+FF_API void ff_create_result_clear(ff_create_result *r);
+
+typedef struct ff_claim_args
+{
+	const char *lane_id;		/* required */
+	const char *worker_id;		/* required */
+	const char *worker_instance_id; /* required */
+	const char *const *capabilities;
+	size_t		n_capabilities;
+	int64_t		lease_ttl_ms;	/* 0: 30000 */
+	int32_t		max_claims;		/* 0: 1 */
+} ff_claim_args;
+
+typedef struct ff_claimed
+{
+	ff_handle	handle;
+	char	   *execution_id;
+	int32_t		attempt_index;
+	int64_t		lease_epoch;
+	int64_t		lease_expires_at_ms;
+	ff_bytes	input_payload;	/* data NULL if the execution has no input */
+} ff_claimed;
+
+typedef struct ff_claim_list
+{
+	ff_claimed *items;
+	size_t		count;
+} ff_claim_list;
+
+/* Claims up to max_claims executions; count 0 means nothing was claimable.
+ * An item may be moved out of the list (copy the struct, then zero the
+ * original); ff_claim_list_clear frees whatever is left. */
+FF_API ff_status ff_client_claim(ff_client *c, const ff_claim_args *args, ff_claim_list *out);
+FF_API void ff_claimed_clear(ff_claimed *item);
+FF_API void ff_claim_list_clear(ff_claim_list *list);
+
+typedef struct ff_renew_result
+{
+	int64_t		lease_expires_at_ms;
+	int64_t		lease_epoch;
+} ff_renew_result;
+
+FF_API ff_status ff_client_renew(ff_client *c, const ff_handle *handle, ff_renew_result *out);
+
+/* percent: 0..100, or -1 to keep the previous value; message NULL: keep */
+FF_API ff_status ff_client_progress(ff_client *c, const ff_handle *handle, int32_t percent,
+									const char *message);
+
+/* payload NULL: no result */
+FF_API ff_status ff_client_complete(ff_client *c, const ff_handle *handle,
+									const void *payload, size_t payload_len);
+
+typedef enum ff_fail_outcome
+{
+	FF_FAIL_RETRY_SCHEDULED = 1,
+	FF_FAIL_TERMINAL = 2
+} ff_fail_outcome;
+
+typedef struct ff_fail_result
+{
+	ff_fail_outcome outcome;
+	int64_t		delay_until_ms; /* retry time; 0 when terminal */
+} ff_fail_result;
+
+/* classification NULL: "transient"; detail NULL: none. out may be NULL. */
+FF_API ff_status ff_client_fail(ff_client *c, const ff_handle *handle, const char *message,
+								const char *classification, const void *detail,
+								size_t detail_len, ff_fail_result *out);
+
+/* reason NULL: none */
+FF_API ff_status ff_client_cancel(ff_client *c, const ff_handle *handle, const char *reason);
+
+FF_API ff_status ff_client_delay(ff_client *c, const ff_handle *handle, int64_t delay_until_ms);
+
+/* ========================================================================
+ * Reads and tags. Unknown executions are not errors: found == false (or a
+ * NULL result); malformed ids are FF_ERR_INVALID_INPUT.
+ * ======================================================================== */
+typedef struct ff_execution_description
+{
+	bool		found;
+	char	   *execution_id;
+	char	   *flow_id;		/* NULL if none */
+	char	   *lane_id;
+	char	   *ns;				/* NULL if none */
+	char	   *public_state;
+	char	   *blocking_reason;
+	char	   *blocking_detail;	/* NULL if none */
+	bool		has_current_attempt;	/* false before the first claim */
+	int32_t		current_attempt_index;
+	char	   *current_attempt_id;
+	bool		has_lease;		/* the current attempt holds a lease */
+	char	   *lease_id;
+	int64_t		lease_epoch;
+	char	   *worker_instance_id;
+	int64_t		lease_expires_at_ms;
+	int64_t		lease_renewed_at_ms;	/* 0 if never renewed */
+	int64_t		created_at_ms;
+	int64_t		last_mutation_at_ms;
+	int32_t		total_attempt_count;
+	char	   *tags_json;		/* JSON object text */
+} ff_execution_description;
+
+FF_API ff_status ff_client_describe_execution(ff_client *c, const char *execution_id,
+											  ff_execution_description *out);
+FF_API void ff_execution_description_clear(ff_execution_description *d);
+
+typedef struct ff_execution_info
+{
+	bool		found;
+	char	   *execution_id;
+	char	   *ns;				/* NULL if none */
+	char	   *lane_id;
+	int32_t		priority;
+	char	   *execution_kind; /* NULL if none */
+	char	   *lifecycle_phase;
+	char	   *ownership_state;
+	char	   *eligibility_state;
+	char	   *blocking_reason;
+	char	   *terminal_outcome;
+	char	   *attempt_state;
+	char	   *public_state;
+	int64_t		created_at_ms;
+	int64_t		started_at_ms;	/* 0 before the first claim */
+	int64_t		completed_at_ms;	/* 0 unless terminal */
+	int32_t		current_attempt_index;
+	char	   *flow_id;		/* NULL if none */
+	char	   *blocking_detail;	/* NULL if none */
+} ff_execution_info;
+
+FF_API ff_status ff_client_read_execution_info(ff_client *c, const char *execution_id,
+											   ff_execution_info *out);
+FF_API void ff_execution_info_clear(ff_execution_info *i);
+
+/* *state_out: public_state (free with ff_free), NULL if unknown */
+FF_API ff_status ff_client_read_execution_state(ff_client *c, const char *execution_id,
+												char **state_out);
+
+/* out->data NULL: no result (unknown, not completed, or completed without one) */
+FF_API ff_status ff_client_get_execution_result(ff_client *c, const char *execution_id,
+												ff_bytes *out);
+
+typedef struct ff_execution_context
+{
+	bool		found;
+	ff_bytes	input_payload;	/* empty (not NULL) when there is none */
+	char	   *execution_kind; /* "" when there is none */
+	char	   *tags_json;
+} ff_execution_context;
+
+FF_API ff_status ff_client_read_execution_context(ff_client *c, const char *execution_id,
+												  ff_execution_context *out);
+FF_API void ff_execution_context_clear(ff_execution_context *x);
+
+/* found may be NULL; *out is 0 when not found */
+FF_API ff_status ff_client_read_current_attempt_index(ff_client *c, const char *execution_id,
+													  int32_t *out, bool *found);
+FF_API ff_status ff_client_read_total_attempt_count(ff_client *c, const char *execution_id,
+													int32_t *out, bool *found);
+
+/* *ns_out: NULL if none or unknown (free with ff_free) */
+FF_API ff_status ff_client_get_execution_namespace(ff_client *c, const char *execution_id,
+												   char **ns_out);
+
+/* *value_out: NULL if the tag or the execution does not exist */
+FF_API ff_status ff_client_get_execution_tag(ff_client *c, const char *execution_id,
+											 const char *key, char **value_out);
+FF_API ff_status ff_client_set_execution_tag(ff_client *c, const char *execution_id,
+											 const char *key, const char *value);
+
+typedef struct ff_execution_summary
+{
+	char	   *execution_id;
+	char	   *lane_id;
+	char	   *public_state;
+	int64_t		created_at_ms;
+} ff_execution_summary;
+
+typedef struct ff_execution_list
+{
+	ff_execution_summary *items;
+	size_t		count;
+} ff_execution_list;
+
+/* One page of a partition ("{fp:N}") in execution-uuid order. cursor: NULL
+ * for the first page, else the last execution_id of the previous page.
+ * max_results 0: 100 (the engine clamps to 0..1000). */
+FF_API ff_status ff_client_list_executions(ff_client *c, const char *partition_key,
+										   const char *cursor, int32_t max_results,
+										   ff_execution_list *out);
+FF_API void ff_execution_list_clear(ff_execution_list *l);
+
+typedef struct ff_lane
+{
+	char	   *lane_id;
+	int64_t		registered_at_ms;
+	char	   *registered_by;
+} ff_lane;
+
+typedef struct ff_lane_list
+{
+	ff_lane    *items;
+	size_t		count;
+} ff_lane_list;
+
+FF_API ff_status ff_client_list_lanes(ff_client *c, const char *cursor, int32_t max_results,
+									  ff_lane_list *out);
+FF_API void ff_lane_list_clear(ff_lane_list *l);
+
+/* ========================================================================
+ * Engine information and clock
+ * ======================================================================== */
+FF_API ff_status ff_client_ping(ff_client *c);
+FF_API ff_status ff_client_server_time_ms(ff_client *c, int64_t *out);
+
+/* *json_out: the ff_capabilities() document (free with ff_free) */
+FF_API ff_status ff_client_capabilities(ff_client *c, char **json_out);
+
+/* ========================================================================
+ * Reconcilers: one pass each; *changed (may be NULL) = executions changed.
+ * batch_size 0: 1000.
+ * ======================================================================== */
+FF_API ff_status ff_client_reconcile_lease_expiry(ff_client *c, int32_t batch_size, int32_t *changed);
+FF_API ff_status ff_client_reconcile_attempt_timeout(ff_client *c, int32_t batch_size, int32_t *changed);
+FF_API ff_status ff_client_reconcile_delayed_promotion(ff_client *c, int32_t batch_size, int32_t *changed);
+FF_API ff_status ff_client_reconcile_execution_deadline(ff_client *c, int32_t batch_size, int32_t *changed);
+
+/* ========================================================================
+ * Outboxes: readers and subscriptions
+ * ======================================================================== */
+typedef struct ff_completion_event
+{
+	int64_t		event_id;
+	char	   *execution_id;
+	char	   *flow_id;		/* NULL if none */
+	char	   *outcome;		/* success, failed, cancelled, expired */
+	char	   *ns;				/* NULL if none */
+	char	   *lane_id;
+	bool		has_attempt_index;
+	int32_t		attempt_index;
+	int64_t		occurred_at_ms;
+} ff_completion_event;
+
+typedef struct ff_completion_event_list
+{
+	ff_completion_event *items;
+	size_t		count;
+} ff_completion_event_list;
+
+typedef struct ff_lease_event
+{
+	int64_t		event_id;
+	char	   *execution_id;
+	int32_t		attempt_index;
+	char	   *lease_id;
+	int64_t		lease_epoch;
+	char	   *event_type;		/* acquired, reclaimed, renewed, released, expired */
+	char	   *reason;			/* NULL if none */
+	char	   *worker_id;		/* NULL if none */
+	char	   *worker_instance_id; /* NULL if none */
+	char	   *ns;				/* NULL if none */
+	int64_t		occurred_at_ms;
+} ff_lease_event;
+
+typedef struct ff_lease_event_list
+{
+	ff_lease_event *items;
+	size_t		count;
+} ff_lease_event_list;
+
+/* Events with event_id > after_event_id, in order; max_events 0: 100 (1..10000). */
+FF_API ff_status ff_client_completion_events(ff_client *c, int64_t after_event_id,
+											 int32_t max_events, ff_completion_event_list *out);
+FF_API ff_status ff_client_lease_events(ff_client *c, int64_t after_event_id,
+										int32_t max_events, ff_lease_event_list *out);
+FF_API void ff_completion_event_list_clear(ff_completion_event_list *l);
+FF_API void ff_lease_event_list_clear(ff_lease_event_list *l);
+
+typedef enum ff_event_source
+{
+	FF_EVENTS_COMPLETION = 1,	/* ff_completion_events, LISTEN ff_completion */
+	FF_EVENTS_LEASE = 2			/* ff_lease_events, LISTEN ff_lease_event */
+} ff_event_source;
+
+typedef struct ff_subscription ff_subscription;
+
+typedef struct ff_subscription_options
+{
+	int32_t		batch_size;		/* events per read, 0: 100 */
+	int32_t		poll_interval_ms;	/* re-read at least this often while
+									 * waiting, 0: 1000 */
+} ff_subscription_options;
+
+/*
+ * Subscribes the client to one outbox from a cursor (the last event id you
+ * processed; 0 for the beginning). The subscription borrows the client: it
+ * LISTENs on it, and the client's other functions stay usable from the same
+ * thread. The library reconnects and re-LISTENs by itself; the cursor makes
+ * the stream gap-free and duplicate-free across reconnects. opts may be NULL.
+ */
+FF_API ff_status ff_subscription_open(ff_client *c, ff_event_source source,
+									  int64_t after_event_id,
+									  const ff_subscription_options *opts,
+									  ff_subscription **out);
+FF_API void ff_subscription_close(ff_subscription *s);
+
+/*
+ * The next events after the cursor, advancing it past what is returned.
+ * timeout_ms < 0: wait until there is at least one event; 0: do not wait
+ * (one read); > 0: wait at most that long. An empty list after a timeout is
+ * FF_OK. Use the function matching the subscription's source (else
+ * FF_ERR_USAGE). Errors are those of the client (ff_client_last_error).
+ */
+FF_API ff_status ff_subscription_next_completions(ff_subscription *s, int timeout_ms,
+												  ff_completion_event_list *out);
+FF_API ff_status ff_subscription_next_lease_events(ff_subscription *s, int timeout_ms,
+												   ff_lease_event_list *out);
+
+/* Non-blocking form: poll ff_subscription_socket() for reading (and wake up at
+ * least every poll interval), then call ff_subscription_next_*(s, 0, ...). */
+FF_API int	ff_subscription_socket(const ff_subscription *s);
+FF_API int64_t ff_subscription_cursor(const ff_subscription *s);
+FF_API ff_event_source ff_subscription_source(const ff_subscription *s);
+
+/* ========================================================================
+ * Worker runtime
+ * ======================================================================== */
+typedef struct ff_job ff_job;	/* valid during one handler call */
+
+typedef enum ff_job_outcome
+{
+	FF_JOB_COMPLETE = 0,		/* ff_complete with the result set by ff_job_set_result */
+	FF_JOB_FAIL = 1,			/* ff_fail with ff_job_set_failure's message (default
+								 * "handler failed", transient) */
+	FF_JOB_CANCEL = 2,			/* ff_cancel (reason from ff_job_set_cancel_reason) */
+	FF_JOB_DELAY = 3,			/* ff_delay until ff_job_set_delay's time */
+	FF_JOB_ABANDON = 4			/* do nothing: the lease runs out and the execution
+								 * is reclaimed later */
+} ff_job_outcome;
+
+typedef ff_job_outcome (*ff_job_handler) (ff_job *job, void *user_data);
+
+FF_API const char *ff_job_execution_id(const ff_job *job);
+FF_API const char *ff_job_lane_id(const ff_job *job);
+FF_API int32_t ff_job_attempt_index(const ff_job *job);
+FF_API int64_t ff_job_lease_epoch(const ff_job *job);
+FF_API const ff_handle *ff_job_handle(const ff_job *job);
+
+/* The input payload (NULL if none); *len_out (may be NULL) gets its length. */
+FF_API const unsigned char *ff_job_input(const ff_job *job, size_t *len_out);
+
+/* The handler thread's own connection (for progress, reads, ...). */
+FF_API ff_client *ff_job_client(ff_job *job);
+
+/* True once the runtime learned that this job's lease is gone (renewal got
+ * stale_lease / lease_expired / execution_not_active): stop and abandon. */
+FF_API bool ff_job_lease_lost(const ff_job *job);
+
+/* True once the worker is shutting down: finish the job soon. */
+FF_API bool ff_job_stopping(const ff_job *job);
+
+/* The result for FF_JOB_COMPLETE (copied). */
+FF_API ff_status ff_job_set_result(ff_job *job, const void *data, size_t len);
+
+/* Message / classification (NULL: transient) / detail for FF_JOB_FAIL (copied). */
+FF_API ff_status ff_job_set_failure(ff_job *job, const char *message, const char *classification,
+									const void *detail, size_t detail_len);
+FF_API ff_status ff_job_set_cancel_reason(ff_job *job, const char *reason);
+FF_API void ff_job_set_delay(ff_job *job, int64_t delay_until_ms);
+
+/* ff_client_progress on the job's own connection. */
+FF_API ff_status ff_job_progress(ff_job *job, int32_t percent, const char *message);
+
+typedef enum ff_log_level
+{
+	FF_LOG_DEBUG = 0,
+	FF_LOG_INFO = 1,
+	FF_LOG_WARNING = 2,
+	FF_LOG_ERROR = 3
+} ff_log_level;
+
+typedef void (*ff_log_fn) (void *user_data, ff_log_level level, const char *message);
+
+typedef struct ff_worker_stats
+{
+	unsigned long claimed;		/* executions claimed */
+	unsigned long completed;	/* ff_complete accepted */
+	unsigned long failed;		/* ff_fail accepted */
+	unsigned long retries_scheduled;	/* ... of which scheduled a retry */
+	unsigned long cancelled;
+	unsigned long delayed;
+	unsigned long abandoned;	/* FF_JOB_ABANDON */
+	unsigned long lease_lost;	/* jobs whose lease was gone (stale, expired,
+								 * not active) when finishing */
+	unsigned long renewals;		/* successful lease renewals */
+	unsigned long errors;		/* other failed engine calls (logged) */
+	unsigned long claim_calls;	/* ff_claim round trips */
+	unsigned long empty_claims; /* ... that found nothing */
+	unsigned long wakeups;		/* idle waits cut short by a notification */
+	unsigned long max_running;	/* most handlers running at the same time */
+} ff_worker_stats;
+
+typedef struct ff_worker_options
+{
+	const char *worker_id;		/* NULL: "ff-worker" */
+	const char *worker_instance_id; /* NULL: "<hostname>/<pid>" */
+	int64_t		lease_ttl_ms;	/* 0: 30000; renewed every ttl/3 */
+	int32_t		batch_size;		/* max claims per ff_claim, 0: concurrency */
+	int32_t		idle_backoff_min_ms;	/* 0: 10 */
+	int32_t		idle_backoff_max_ms;	/* 0: 500 */
+	const char *wake_channel;	/* LISTENed while idle; NULL: "ff_lease_event",
+								 * "": none (see docs/c-api.md) */
+	bool		handle_signals; /* stop on SIGINT / SIGTERM (handlers installed
+								 * for the duration of the run) */
+	const volatile sig_atomic_t *stop_flag; /* stop once *stop_flag != 0 */
+	unsigned long max_jobs;		/* 0: unlimited; stop after claiming this many */
+	bool		exit_when_idle; /* stop when a claim finds nothing and no job runs */
+	int32_t		reconcile_interval_ms;	/* > 0: also run the four reconcilers this
+										 * often (0.1 has no background workers) */
+	ff_log_fn	log;			/* NULL: silent */
+	void	   *log_user_data;
+	ff_worker_stats *stats;		/* filled in when ff_worker_run returns */
+} ff_worker_options;
+
+/*
+ * Runs a worker until stopped: claims executions of `lane_id` for a worker
+ * offering `capabilities`, runs `handler` for each on one of `concurrency`
+ * threads (each with its own connection), renews leases in the background,
+ * and completes / fails / cancels / delays per the handler's return. Returns
+ * FF_OK after a clean shutdown (stop flag, signal, ff_worker_request_stop,
+ * max_jobs or exit_when_idle), with every claimed job finished; an error only
+ * if it could not start (first connection failed, bad arguments), with *err
+ * (may be NULL) describing it. A lost lease ends that job, never the worker.
+ */
+FF_API ff_status ff_worker_run(const char *conninfo, const char *lane_id,
+							   const char *const *capabilities, size_t n_capabilities,
+							   int concurrency, ff_job_handler handler, void *user_data,
+							   const ff_worker_options *opts, ff_error *err);
+
+/* Asks every ff_worker_run of the process to stop (async-signal-safe). */
+FF_API void ff_worker_request_stop(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif							/* FLOWFABRIC_CLIENT_H */
