@@ -13,6 +13,7 @@
 #include "utils/timestamp.h"
 
 #include "flowfabric.h"
+#include "bgworker.h"
 
 PG_MODULE_MAGIC;
 
@@ -59,6 +60,9 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+
+	/* Reconciler settings; with shared_preload_libraries, the background workers. */
+	ff_bgworker_init();
 
 	MarkGUCPrefixReserved("flowfabric");
 }

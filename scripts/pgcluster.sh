@@ -100,6 +100,9 @@ ff_cluster_start() {
         echo "unix_socket_directories = '$FF_SOCK'"
         echo "port = $FF_TEST_PORT"
         echo "shared_preload_libraries = 'flowfabric'"
+        # Tests move the clock per session and call the reconcilers themselves:
+        # no background reconciler may act behind their back.
+        echo "flowfabric.reconcilers = off"
         echo "max_connections = 100"
         echo "fsync = off"
         echo "synchronous_commit = off"

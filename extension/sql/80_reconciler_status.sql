@@ -1,0 +1,49 @@
+------------------------------------------------------------------------------
+-- Background reconcilers (extension/bgworker.c, docs/reconcilers.md). With
+-- shared_preload_libraries = 'flowfabric', a worker per database runs the
+-- ff_reconcile_* functions by itself; these objects watch it and wake it.
+------------------------------------------------------------------------------
+
+-- One row per reconciler of every database that has a reconciler worker
+-- (or had one since the server started): kept in shared memory, so it is
+-- cluster-wide, costs no writes and starts empty at every server start.
+CREATE FUNCTION ff_reconciler_stats(
+        OUT database name, OUT reconciler text, OUT worker_pid integer, OUT interval_ms integer,
+        OUT runs bigint, OUT rows_changed bigint, OUT errors bigint,
+        OUT last_run_at timestamptz, OUT last_duration_ms double precision, OUT last_rows bigint,
+        OUT last_error text, OUT last_error_at timestamptz)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ff_reconciler_stats' LANGUAGE C VOLATILE;
+
+CREATE VIEW ff_reconciler_status AS
+    SELECT * FROM ff_reconciler_stats();
+
+REVOKE ALL ON FUNCTION ff_reconciler_stats() FROM PUBLIC;
+REVOKE ALL ON ff_reconciler_status FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ff_reconciler_stats() TO pg_monitor;
+GRANT SELECT ON ff_reconciler_status TO pg_monitor;
+
+-- Wake-ups: a transaction that writes a due time earlier than the worker's
+-- planned wake-up sets the worker's latch when it commits. The trigger
+-- arguments name the bigint columns holding due times (engine-clock ms).
+CREATE FUNCTION ff_reconciler_wake() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ff_reconciler_wake' LANGUAGE C;
+REVOKE ALL ON FUNCTION ff_reconciler_wake() FROM PUBLIC;
+
+CREATE TRIGGER ff_reconciler_wake_lease
+    BEFORE INSERT OR UPDATE OF lease_expires_at_ms, timeout_at_ms ON ff_attempt
+    FOR EACH ROW
+    WHEN (NEW.lease_expires_at_ms IS NOT NULL OR NEW.timeout_at_ms IS NOT NULL)
+    EXECUTE FUNCTION ff_reconciler_wake('lease_expires_at_ms', 'timeout_at_ms');
+
+CREATE TRIGGER ff_reconciler_wake_delay
+    BEFORE INSERT OR UPDATE OF delay_until_ms, eligibility_state ON ff_execution
+    FOR EACH ROW
+    WHEN (NEW.eligibility_state = 'not_eligible_until_time' AND NEW.delay_until_ms IS NOT NULL)
+    EXECUTE FUNCTION ff_reconciler_wake('delay_until_ms');
+
+CREATE TRIGGER ff_reconciler_wake_deadline
+    BEFORE INSERT OR UPDATE OF deadline_at_ms, lifecycle_phase ON ff_execution
+    FOR EACH ROW
+    WHEN (NEW.deadline_at_ms IS NOT NULL AND NEW.lifecycle_phase <> 'terminal')
+    EXECUTE FUNCTION ff_reconciler_wake('deadline_at_ms');
