@@ -13,7 +13,9 @@
 #define FF_SQLSTATE(cat, d1, d2)	MAKE_SQLSTATE('Y', 'F', cat, d1, d2)
 
 /* NotFound (N) */
+#define ERRCODE_FF_NOT_FOUND					FF_SQLSTATE('N', '0', '0')
 #define ERRCODE_FF_EXECUTION_NOT_FOUND			FF_SQLSTATE('N', '0', '1')
+#define ERRCODE_FF_FLOW_NOT_FOUND				FF_SQLSTATE('N', '0', '2')
 #define ERRCODE_FF_ATTEMPT_NOT_FOUND			FF_SQLSTATE('N', '0', '3')
 
 /* Validation (V): the caller's input is wrong; never retry unchanged */
@@ -26,12 +28,21 @@
 #define ERRCODE_FF_HANDLE_FROM_OTHER_BACKEND	FF_SQLSTATE('V', '2', '6')
 
 /* Contention (C): retryable */
+#define ERRCODE_FF_STALE_GRAPH_REVISION			FF_SQLSTATE('C', '1', '0')
 #define ERRCODE_FF_EXECUTION_NOT_ACTIVE			FF_SQLSTATE('C', '1', '1')
+
+/* Conflict (K): the request contradicts what exists; never retry unchanged */
+#define ERRCODE_FF_DEPENDENCY_ALREADY_EXISTS	FF_SQLSTATE('K', '0', '1')
+#define ERRCODE_FF_CYCLE_DETECTED				FF_SQLSTATE('K', '0', '2')
+#define ERRCODE_FF_SELF_REFERENCING_EDGE		FF_SQLSTATE('K', '0', '3')
+#define ERRCODE_FF_EXECUTION_ALREADY_IN_FLOW	FF_SQLSTATE('K', '0', '4')
 
 /* State (S): the lease or execution moved on */
 #define ERRCODE_FF_STALE_LEASE					FF_SQLSTATE('S', '0', '1')
 #define ERRCODE_FF_LEASE_EXPIRED				FF_SQLSTATE('S', '0', '2')
 #define ERRCODE_FF_LEASE_REVOKED				FF_SQLSTATE('S', '0', '3')
+#define ERRCODE_FF_EXECUTION_NOT_IN_FLOW		FF_SQLSTATE('S', '1', '8')
+#define ERRCODE_FF_FLOW_ALREADY_TERMINAL		FF_SQLSTATE('S', '1', '9')
 
 /* Shorthand for the common case: kind prefix, one formatted sentence. */
 #define ff_error(code, kind, ...) \

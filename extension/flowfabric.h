@@ -165,6 +165,8 @@ extern const FFStateVector ff_sv_retry_backoff;
 extern const FFStateVector ff_sv_retry_now;
 extern const FFStateVector ff_sv_worker_delay;
 extern const FFStateVector ff_sv_delay_elapsed;
+extern const FFStateVector ff_sv_waiting_children;
+extern const FFStateVector ff_sv_skipped;
 
 extern void ff_exec_set_state(FFExecRow *row, const FFStateVector *sv);
 extern bool ff_exec_is(const FFExecRow *row, const char *lifecycle_phase);

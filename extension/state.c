@@ -49,6 +49,12 @@ const FFStateVector ff_sv_worker_delay = {
 const FFStateVector ff_sv_delay_elapsed = {
 	"runnable", "unowned", "eligible_now", "waiting_for_worker", "none", NULL
 };
+const FFStateVector ff_sv_waiting_children = {
+	"runnable", "unowned", "blocked_by_dependencies", "waiting_for_children", "none", NULL
+};
+const FFStateVector ff_sv_skipped = {
+	"terminal", "unowned", "not_applicable", "none", "skipped", "attempt_terminal"
+};
 
 /*
  * ff_derive_public_state maps the vector to the one state users see. The

@@ -6,6 +6,7 @@
 #include "postgres.h"
 
 #include "flowfabric.h"
+#include "flow.h"
 
 /*
  * ff_finish_execution makes the execution terminal with the given vector and
@@ -26,6 +27,9 @@ ff_finish_execution(FFExecRow *exec, const FFStateVector *sv, const char *outcom
 	exec->blocking_detail = NULL;
 	ff_exec_store(exec);
 	ff_emit_completion(exec, outcome, now);
+	/* a flow member's downstream edges advance in this same transaction */
+	if (exec->has_flow)
+		ff_flow_member_terminal(exec, outcome, now);
 }
 
 /* ff_record_failure notes why the attempt (if any) and the execution failed. */
