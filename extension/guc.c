@@ -98,10 +98,9 @@ ff_capabilities(PG_FUNCTION_ARGS)
 {
 	static const char *const unsupported[] = {
 		"cancel_execution", "change_priority", "replay_execution", "revoke_lease",
-		"budget_admin", "quota_admin", "rotate_waitpoint_hmac_secret_all",
-		"seed_waitpoint_hmac_secret", "list_pending_waitpoints", "cancel_flow_header",
+		"budget_admin", "quota_admin", "cancel_flow_header",
 		"cancel_flow_wait_timeout", "cancel_flow_wait_indefinite", "ack_cancel_member",
-		"claim_for_worker", "issue_reclaim_grant", "subscribe_signal_delivery",
+		"claim_for_worker", "issue_reclaim_grant",
 		"subscribe_instance_tags", "stream_durable_summary", "stream_best_effort_live",
 		"register_worker", "heartbeat_worker", "mark_worker_dead", "list_expired_leases",
 		"list_workers", "release_admission", "read_quota_policy_limits",
@@ -110,6 +109,8 @@ ff_capabilities(PG_FUNCTION_ARGS)
 	static const char *const supported[] = {
 		"read_execution_state", "read_execution_info", "get_execution_result", "prepare",
 		"subscribe_lease_history", "subscribe_completion",
+		"rotate_waitpoint_hmac_secret_all", "seed_waitpoint_hmac_secret",
+		"list_pending_waitpoints", "subscribe_signal_delivery",
 	};
 	StringInfoData buf;
 

@@ -7,6 +7,7 @@
 
 #include "flowfabric.h"
 #include "flow.h"
+#include "suspend.h"
 
 /*
  * ff_finish_execution makes the execution terminal with the given vector and
@@ -26,6 +27,8 @@ ff_finish_execution(FFExecRow *exec, const FFStateVector *sv, const char *outcom
 	exec->delay_until_ms = FF_NULL_MS;
 	exec->blocking_detail = NULL;
 	ff_exec_store(exec);
+	/* a suspension and waitpoints still open close with it */
+	ff_suspend_on_terminal(exec, outcome, now);
 	ff_emit_completion(exec, outcome, now);
 	/* a flow member's downstream edges advance in this same transaction */
 	if (exec->has_flow)
