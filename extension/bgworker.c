@@ -868,6 +868,7 @@ ff_reconciler_main(Datum main_arg)
 typedef struct FFLauncherDb
 {
 	Oid			dboid;
+	NameData	name;			/* as of the last scan */
 	bool		present;		/* in the last scan of pg_database */
 	bool		absent;			/* the last worker found no extension */
 	bool		warned;			/* said that no worker could be started */
@@ -891,11 +892,17 @@ launcher_exit_cb(int code, Datum arg)
 	LWLockRelease(ff_bgw->lock);
 }
 
-/* scan_databases lists the databases a reconciler may run in. */
+typedef struct FFScannedDb
+{
+	Oid			dboid;
+	NameData	name;
+} FFScannedDb;
+
+/* scan_databases lists the databases a reconciler may run in (FFScannedDb). */
 static List *
 scan_databases(MemoryContext result_cxt)
 {
-	List	   *oids = NIL;
+	List	   *dbs = NIL;
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tup;
@@ -909,13 +916,17 @@ scan_databases(MemoryContext result_cxt)
 	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
 	{
 		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+		FFScannedDb *found;
 		MemoryContext old;
 
 		/* Templates stay free of connections so CREATE DATABASE can copy them. */
 		if (!db->datallowconn || db->datistemplate || database_is_invalid_form(db))
 			continue;
 		old = MemoryContextSwitchTo(result_cxt);
-		oids = lappend_oid(oids, db->oid);
+		found = palloc(sizeof(FFScannedDb));
+		found->dboid = db->oid;
+		found->name = db->datname;
+		dbs = lappend(dbs, found);
 		MemoryContextSwitchTo(old);
 	}
 	table_endscan(scan);
@@ -923,7 +934,7 @@ scan_databases(MemoryContext result_cxt)
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(result_cxt);
 	pgstat_report_activity(STATE_IDLE, NULL);
-	return oids;
+	return dbs;
 }
 
 static FFLauncherDb *
@@ -948,14 +959,22 @@ launcher_db(Oid dboid, TimestampTz now)
 static void
 launcher_scan(TimestampTz now, bool probe, MemoryContext cxt)
 {
-	List	   *oids = scan_databases(cxt);
+	List	   *scanned = scan_databases(cxt);
+	List	   *oids = NIL;
 	ListCell   *lc;
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 	foreach(lc, launcher_dbs)
 		((FFLauncherDb *) lfirst(lc))->present = false;
-	foreach(lc, oids)
-		launcher_db(lfirst_oid(lc), now)->present = true;
+	foreach(lc, scanned)
+	{
+		FFScannedDb *found = lfirst(lc);
+		FFLauncherDb *db = launcher_db(found->dboid, now);
+
+		db->present = true;
+		db->name = found->name;
+		oids = lappend_oid(oids, found->dboid);
+	}
 	/* Adopt the slots of workers a previous launcher started. */
 	LWLockAcquire(ff_bgw->lock, LW_SHARED);
 	for (int i = 0; i < ff_bgw->nslots; i++)
@@ -966,6 +985,7 @@ launcher_scan(TimestampTz now, bool probe, MemoryContext cxt)
 			launcher_db(s->dboid, now)->present = list_member_oid(oids, s->dboid);
 	}
 	LWLockRelease(ff_bgw->lock);
+	list_free(oids);
 	foreach(lc, launcher_dbs)
 	{
 		FFLauncherDb *db = lfirst(lc);
@@ -1017,7 +1037,7 @@ start_worker(FFLauncherDb *db, TimestampTz now)
 		worker.bgw_restart_time = BGW_NEVER_RESTART;
 		strlcpy(worker.bgw_library_name, "flowfabric", BGW_MAXLEN);
 		strlcpy(worker.bgw_function_name, "ff_reconciler_main", BGW_MAXLEN);
-		snprintf(worker.bgw_name, BGW_MAXLEN, "flowfabric reconciler for database %u", db->dboid);
+		snprintf(worker.bgw_name, BGW_MAXLEN, "flowfabric reconciler for database %s", NameStr(db->name));
 		strlcpy(worker.bgw_type, "flowfabric reconciler", BGW_MAXLEN);
 		worker.bgw_main_arg = Int32GetDatum(idx);
 		worker.bgw_notify_pid = MyProcPid;
@@ -1038,7 +1058,8 @@ start_worker(FFLauncherDb *db, TimestampTz now)
 	if (!db->warned)
 		ereport(WARNING,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("flowfabric launcher: could not start a reconciler for database %u", db->dboid),
+				 errmsg("flowfabric launcher: could not start a reconciler for database \"%s\"",
+						NameStr(db->name)),
 				 errhint("Raise max_worker_processes (each database with the extension needs one background worker, the launcher one more).")));
 	db->warned = true;
 	db->next_start = TimestampTzPlusMilliseconds(now, ff_launcher_interval_ms);
