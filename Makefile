@@ -31,6 +31,20 @@ flowfabric--$(EXTVERSION).sql: $(SQL_PARTS)
 # Every source includes the shared headers: rebuild all when they change.
 $(OBJS): extension/flowfabric.h extension/errors.h
 
+# The C client (libflowfabric, ffctl; client/Makefile) is built, installed and
+# cleaned together with the extension.
+all: client-lib
+install: client-install
+clean: client-clean
+.PHONY: client-lib client-install client-clean
+client-lib:
+	$(MAKE) -C client PG_CONFIG=$(PG_CONFIG)
+client-install: client-lib
+	$(MAKE) -C client PG_CONFIG=$(PG_CONFIG) install
+client-clean:
+	$(MAKE) -C client clean
+	$(MAKE) -C test/client clean
+
 .PHONY: test demo deps
 deps:
 	./scripts/install-deps.sh

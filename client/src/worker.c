@@ -718,6 +718,8 @@ claimer_loop(ffw *w, ff_client *c)
 	const ff_worker_options *o = w->opts;
 	int			backoff = w->idle_min_ms;
 	int64_t		next_reconcile = 0;
+	bool		busy = false;
+	int			min_batch = w->batch_size / 2 > 1 ? w->batch_size / 2 : 1;
 	unsigned long max_jobs = o ? o->max_jobs : 0;
 
 	while (!stop_requested(w))
@@ -741,6 +743,26 @@ claimer_loop(ffw *w, ff_client *c)
 			break;
 		}
 		free_slots = w->concurrency - w->inflight;
+
+		/*
+		 * Busy (the last claim found work and jobs are running): wait a
+		 * little for more slots so claims come in batches instead of one
+		 * round trip per finished job.
+		 */
+		if (busy && free_slots > 0 && free_slots < min_batch && w->inflight > 0)
+		{
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 20 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L)
+			{
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&w->cv_slots, &w->mu, &ts);
+			free_slots = w->concurrency - w->inflight;
+		}
 		if (free_slots <= 0)
 		{
 			struct timespec ts;
@@ -817,12 +839,14 @@ claimer_loop(ffw *w, ff_client *c)
 			pthread_cond_broadcast(&w->cv_jobs);
 			pthread_cond_signal(&w->cv_renew);
 			pthread_mutex_unlock(&w->mu);
+			busy = (int) l.count == want;
 			ff_claim_list_clear(&l);
 			backoff = w->idle_min_ms;
-			continue;			/* busy: claim again at once */
+			continue;			/* claim again at once */
 		}
 
 		ff_claim_list_clear(&l);
+		busy = false;
 		pthread_mutex_lock(&w->mu);
 		w->stats.empty_claims++;
 		if (o && o->exit_when_idle && w->inflight == 0)
