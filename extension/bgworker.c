@@ -93,10 +93,19 @@ static const FFReconcilerDef ff_reconcilers[] = {
 	"SELECT min(deadline_at_ms) FROM ff_execution WHERE deadline_at_ms > $1 AND lifecycle_phase <> 'terminal'"},
 	{"attempt_timeout", "ff_reconcile_attempt_timeout", 2000,
 	"SELECT min(timeout_at_ms) FROM ff_attempt WHERE timeout_at_ms > $1"},
+	{"suspension_timeout", "ff_reconcile_suspension_timeout", 2000,
+	"SELECT min(timeout_at_ms) FROM ff_suspension WHERE closed_at_ms IS NULL AND timeout_at_ms > $1"},
+	{"pending_waitpoint_expiry", "ff_reconcile_pending_waitpoint_expiry", 5000,
+	"SELECT min(expires_at_ms) FROM ff_waitpoint WHERE state = 'pending' AND expires_at_ms > $1"},
 	{"lease_expiry", "ff_reconcile_lease_expiry", 1500,
 	"SELECT min(lease_expires_at_ms) FROM ff_attempt WHERE lease_expires_at_ms > $1"},
 	{"delayed_promotion", "ff_reconcile_delayed_promotion", 750,
 	"SELECT min(delay_until_ms) FROM ff_execution WHERE eligibility_state = 'not_eligible_until_time' AND delay_until_ms > $1"},
+	{"cancel_backlog", "ff_reconcile_cancel_backlog", 5000,
+	"SELECT min(grace_until_ms) FROM ff_cancel_backlog WHERE grace_until_ms > $1"},
+	/* backstops for work a cascade left to rows another transaction held */
+	{"sibling_cancel", "ff_reconcile_sibling_cancel", 1000, NULL},
+	{"dependencies", "ff_reconcile_dependencies", 5000, NULL},
 };
 
 #define FF_NUM_RECONCILERS		lengthof(ff_reconcilers)

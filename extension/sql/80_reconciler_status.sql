@@ -47,3 +47,20 @@ CREATE TRIGGER ff_reconciler_wake_deadline
     FOR EACH ROW
     WHEN (NEW.deadline_at_ms IS NOT NULL AND NEW.lifecycle_phase <> 'terminal')
     EXECUTE FUNCTION ff_reconciler_wake('deadline_at_ms');
+
+CREATE TRIGGER ff_reconciler_wake_suspension
+    BEFORE INSERT OR UPDATE OF timeout_at_ms, closed_at_ms ON ff_suspension
+    FOR EACH ROW
+    WHEN (NEW.closed_at_ms IS NULL AND NEW.timeout_at_ms IS NOT NULL)
+    EXECUTE FUNCTION ff_reconciler_wake('timeout_at_ms');
+
+CREATE TRIGGER ff_reconciler_wake_waitpoint
+    BEFORE INSERT OR UPDATE OF expires_at_ms, state ON ff_waitpoint
+    FOR EACH ROW
+    WHEN (NEW.state = 'pending' AND NEW.expires_at_ms IS NOT NULL)
+    EXECUTE FUNCTION ff_reconciler_wake('expires_at_ms');
+
+CREATE TRIGGER ff_reconciler_wake_cancel_backlog
+    BEFORE INSERT OR UPDATE OF grace_until_ms ON ff_cancel_backlog
+    FOR EACH ROW
+    EXECUTE FUNCTION ff_reconciler_wake('grace_until_ms');

@@ -22,6 +22,8 @@ flowfabric.lease_expiry_interval_ms = 60000
 flowfabric.delayed_promotion_interval_ms = 60000
 flowfabric.attempt_timeout_interval_ms = 60000
 flowfabric.execution_deadline_interval_ms = 60000
+flowfabric.suspension_timeout_interval_ms = 60000
+flowfabric.pending_waitpoint_expiry_interval_ms = 60000
 flowfabric.launcher_interval_ms = 1000
 log_statement = none
 });
@@ -166,8 +168,28 @@ my $deadline = sql('app',
 ok( defined wait_until(5, sub { sql('app', "SELECT public_state FROM ff_read_execution_info('$deadline')") eq 'expired' }),
 	'an execution past its deadline expires by itself');
 
+# --- suspension timeout, pending waitpoint expiry -------------------------------
+sql('app', "SELECT outcome FROM ff_seed_waitpoint_hmac_secret('kid-1', repeat('ab', 32))");
+my $suspended = sql('app', "SELECT execution_id FROM ff_create_execution('suspend')");
+my $sh = sql('app', "SELECT handle FROM ff_claim('suspend', 'w', 'w/1', lease_ttl_ms => 60000)");
+my $sdue = sql('app', 'SELECT ff_server_time_ms() + 500');
+sql('app', "SELECT count(*) FROM ff_suspend('$sh'::bytea, '[\"wpk:a\"]', timeout_at => $sdue, timeout_behavior => 'fail')");
+is(sql('app', "SELECT public_state FROM ff_read_execution_info('$suspended')"), 'suspended', 'an execution suspends with a timeout');
+ok(defined wait_until(5, sub { sql('app', "SELECT public_state FROM ff_read_execution_info('$suspended')") eq 'failed' }),
+	'its suspension times out by itself (behaviour fail)');
+cmp_ok(sql('app', "SELECT terminal_at_ms FROM ff_execution WHERE execution_id = (ff_split_execution_id('$suspended')).execution_uuid") - $sdue,
+	'<', 1000, 'within a second of timeout_at (interval is 60 s)');
+sql('app', "SELECT count(*) FROM ff_create_execution('waitpoint')");
+my $wh = sql('app', "SELECT handle FROM ff_claim('waitpoint', 'w', 'w/1', lease_ttl_ms => 60000)");
+my $wp = sql('app', "SELECT waitpoint_id FROM ff_create_waitpoint('$wh'::bytea, 'wpk:p', 400)");
+ok( defined wait_until(5, sub { sql('app', "SELECT state || ':' || close_reason FROM ff_waitpoint WHERE waitpoint_id = '$wp'") eq 'closed:never_committed' }),
+	'a pending waitpoint nobody suspended on expires by itself');
+cmp_ok(sql('app', "SELECT closed_at_ms - expires_at_ms FROM ff_waitpoint WHERE waitpoint_id = '$wp'"),
+	'<', 1000, 'within a second of its expiry');
+
 # --- status ---------------------------------------------------------------------
-for my $r (qw(lease_expiry delayed_promotion attempt_timeout execution_deadline))
+for my $r (
+	qw(lease_expiry delayed_promotion attempt_timeout execution_deadline suspension_timeout pending_waitpoint_expiry))
 {
 	my ($runs, $rows, $errors, $wpid) = split /\|/, status('app', $r, 'runs, rows_changed, errors, worker_pid');
 	cmp_ok($runs, '>=', 2, "$r: runs counted");
@@ -177,6 +199,10 @@ for my $r (qw(lease_expiry delayed_promotion attempt_timeout execution_deadline)
 }
 like(status('app', 'delayed_promotion', "last_run_at > now() - interval '1 minute' AND last_duration_ms >= 0"),
 	qr/^t$/, 'last run time and duration shown');
+for my $r (qw(cancel_backlog sibling_cancel dependencies))
+{
+	cmp_ok(status('app', $r, 'runs'), '>=', 1, "$r: runs on its interval");
+}
 
 # --- who may read the status; misuse of the wake-up trigger -------------------
 sql('app', 'CREATE ROLE nobody; CREATE ROLE watcher IN ROLE pg_monitor');
