@@ -887,6 +887,8 @@ typedef struct FFLauncherDb
 } FFLauncherDb;
 
 static List *launcher_dbs = NIL;
+/* A worker failed: read pg_database again before restarting it (dropped?). */
+static bool launcher_rescan = false;
 
 static void
 launcher_exit_cb(int code, Datum arg)
@@ -1128,6 +1130,7 @@ launcher_update(TimestampTz now, bool enabled)
 					db->next_start = TimestampTzPlusMilliseconds(now, ff_launcher_interval_ms);
 					break;
 				case FF_EXIT_FAILED:
+					launcher_rescan = true;
 					db->failures++;
 					db->next_start = TimestampTzPlusMilliseconds(now,
 																 Min(60000, 1000L << Min(db->failures - 1, 6)));
@@ -1250,8 +1253,9 @@ ff_launcher_main(Datum main_arg)
 		now = GetCurrentTimestamp();
 		/* Workers see flowfabric.reconcilers = off themselves and exit. */
 		enabled = ff_reconcilers_enabled && !RecoveryInProgress();
-		if (enabled && (probe || now >= next_scan))
+		if (enabled && (probe || launcher_rescan || now >= next_scan))
 		{
+			launcher_rescan = false;
 			launcher_scan(now, probe, loop_cxt);
 			next_scan = TimestampTzPlusMilliseconds(now, ff_launcher_interval_ms);
 		}
