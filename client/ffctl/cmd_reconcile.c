@@ -1,8 +1,10 @@
 /*
  * cmd_reconcile.c - ffctl reconcile: one pass of the reconcilers (all, or
  * those named), optionally repeated every --loop-ms until interrupted.
- * Version 0.1 of the engine has no background workers, so
- * `ffctl reconcile --loop-ms 1000` is a ready-made scheduler.
+ * The engine's background reconcilers normally do this work; on a server
+ * without them (flowfabric not in shared_preload_libraries, or
+ * flowfabric.reconcilers = off), `ffctl reconcile --loop-ms 1000` is a
+ * ready-made scheduler.
  */
 #include <signal.h>
 #include <stdio.h>

@@ -782,7 +782,8 @@ typedef struct ff_worker_options
 	unsigned long max_jobs;		/* 0: unlimited; stop after claiming this many */
 	bool		exit_when_idle; /* stop when a claim finds nothing and no job runs */
 	int32_t		reconcile_interval_ms;	/* > 0: also run the four reconcilers this
-										 * often (0.1 has no background workers) */
+										 * often (for servers without the engine's
+										 * background reconcilers) */
 	ff_log_fn	log;			/* NULL: silent */
 	void	   *log_user_data;
 	ff_worker_stats *stats;		/* filled in when ff_worker_run returns */
