@@ -197,7 +197,7 @@ typedef enum ff_status
 
 	/* Timeout (YFT..) */
 	FF_ERR_TIMEOUT = 1001			/* YFT01; also 57014 (statement timeout or
-									 * cancel) and client-side timeouts */
+									 * cancel) */
 } ff_status;
 
 /* snake_case name of a kind ("stale_lease", "connection"); "unknown" if none */
