@@ -1165,7 +1165,8 @@ launcher_update(TimestampTz now, bool enabled)
 		{
 			active = slot->state == FF_SLOT_STARTING || slot->state == FF_SLOT_RUNNING;
 			paused_until = slot->paused_until;
-			if (!db->present && !active && paused_until <= now)
+			/* a pause only matters while the database exists */
+			if (!db->present && !active)
 			{
 				free_slot(slot);
 				slot = NULL;
@@ -1288,7 +1289,8 @@ pause_database(Oid dboid)
 	bool		signalled = false;
 
 	LWLockAcquire(ff_bgw->lock, LW_EXCLUSIVE);
-	idx = claim_slot(dboid);
+	/* With the reconcilers off no worker can start: only stop a running one. */
+	idx = ff_reconcilers_enabled ? claim_slot(dboid) : find_slot(dboid);
 	if (idx >= 0)
 	{
 		slot = &ff_bgw->slots[idx];
