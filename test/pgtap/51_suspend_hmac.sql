@@ -4,7 +4,7 @@
 -- period of a rotated-out kid (via the engine clock), garbage collection,
 -- and that secrets are unreachable for non-superusers.
 BEGIN;
-SELECT plan(58);
+SELECT plan(60);
 
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 DELETE FROM ff_waitpoint_hmac;  -- start from an empty keystore (rolled back at the end)
@@ -66,6 +66,15 @@ SELECT throws_ok($$SELECT * FROM ff_seed_waitpoint_hmac_secret('kid:seed', repea
 SELECT throws_ok($$SELECT * FROM ff_seed_waitpoint_hmac_secret('kid seed', repeat('ab', 32))$$, 'YFV20', NULL,
                  'seed: kid with a space -> YFV20');
 SELECT is((SELECT count(*) FROM ff_waitpoint_hmac), 0::bigint, 'rejected seeds wrote nothing');
+
+-- a first rotation bootstraps an empty keystore (rolled back to a savepoint)
+SAVEPOINT bootstrap;
+SELECT results_eq($$SELECT * FROM ff_rotate_waitpoint_hmac_secret_all('kid-1', repeat('ab', 32), 1000)$$,
+                  $$VALUES (0, 'rotated'::text, NULL::text, 'kid-1'::text, 0)$$,
+                  'rotate_all_happy_path: the first rotation has no previous kid');
+SELECT results_eq($$SELECT kid, active FROM ff_list_waitpoint_hmac_kids()$$, $$VALUES ('kid-1'::text, true)$$,
+                  'and kid-1 is the active kid');
+ROLLBACK TO SAVEPOINT bootstrap;
 
 SELECT results_eq($$SELECT * FROM ff_seed_waitpoint_hmac_secret('kid-seed', repeat('ab', 32))$$,
                   $$VALUES ('seeded'::text, 'kid-seed'::text, NULL::boolean)$$,

@@ -3,7 +3,7 @@
 -- the all-of / any-of / count conditions, resume delay, rotation grace end
 -- to end, and the signal-event outbox rows.
 BEGIN;
-SELECT plan(87);
+SELECT plan(88);
 
 DELETE FROM ff_waitpoint_hmac;
 SELECT ff_seed_waitpoint_hmac_secret('kid-1', repeat('ab', 32));
@@ -279,10 +279,13 @@ SELECT results_eq($$SELECT public_state, delay_until_ms - last_mutation_at_ms FR
 ------------------------------------------------------------------------------
 SELECT pg_temp.suspended(17, '["a", "b", "c"]', NULL);
 SELECT is((SELECT outcome FROM ff_rotate_waitpoint_hmac_secret_all('kid-2', repeat('cd', 32), 60000)), 'rotated', 'rotate to kid-2, 60 s grace');
-SELECT is(pg_temp.sig(17, 'a', 's'), 'appended_to_waitpoint', 'previous kid accepted inside grace');
+SELECT is((SELECT previous_kid FROM ff_rotate_waitpoint_hmac_secret_all('kid-2b', repeat('c0', 32), 60000)), 'kid-2',
+          'and at once to kid-2b (rapid rotation A -> B -> C)');
+SELECT is(pg_temp.sig(17, 'a', 's'), 'appended_to_waitpoint', 'the first kid''s token is accepted inside its grace');
 SET LOCAL flowfabric.clock_offset_ms = 61000;
 SELECT matches(pg_temp.err($$SELECT pg_temp.sig(17, 'b', 's')$$), '^YFV27 token_expired: ', 'rejected past grace -> YFV27 token_expired');
-SELECT is((SELECT gc_count FROM ff_rotate_waitpoint_hmac_secret_all('kid-3', repeat('ef', 32), 60000)), 1, 'the next rotation deletes kid-1');
+SELECT is((SELECT gc_count FROM ff_rotate_waitpoint_hmac_secret_all('kid-3', repeat('ef', 32), 60000)), 2,
+          'the next rotation deletes kid-1 and kid-2');
 SELECT matches(pg_temp.err($$SELECT pg_temp.sig(17, 'b', 's')$$), '^YFV20 invalid_kid: ', 'once deleted its tokens fail with YFV20 invalid_kid');
 RESET flowfabric.clock_offset_ms;
 SELECT is((SELECT split_part(waitpoint_token, ':', 1) FROM ff_create_waitpoint(
