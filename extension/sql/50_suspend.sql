@@ -157,6 +157,7 @@ SELECT pg_catalog.pg_extension_config_dump('ff_waitpoint_hmac', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_suspension', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_waitpoint', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_signal', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('ff_signal', 'seq'), '');
 SELECT pg_catalog.pg_extension_config_dump('ff_signal_dedup', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_suspend_dedup', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_signal_event', '');
