@@ -3,7 +3,7 @@
 -- ff_observe_signals, ff_list_suspended (only open suspensions, keyset
 -- pagination), and the capability flags.
 BEGIN;
-SELECT plan(59);
+SELECT plan(60);
 
 DELETE FROM ff_waitpoint_hmac;
 SELECT ff_seed_waitpoint_hmac_secret('kid-1', repeat('ab', 32));
@@ -31,7 +31,9 @@ SELECT matches(pg_temp.err($$SELECT * FROM ff_claim_resumed_execution('{fp:55}:0
 -- observe_signals_returns_delivered_signals: a, b, ready
 SELECT is((SELECT string_agg(effect, ',') FROM (
     SELECT (ff_deliver_signal('{fp:55}:00000000-0000-4000-8000-000000005501', (SELECT waitpoint_id FROM s1),
-            (SELECT waitpoint_token FROM s1), n, payload => CASE n WHEN 'ready' THEN '\x0f'::bytea END)).effect
+            (SELECT waitpoint_token FROM s1), n, payload => CASE n WHEN 'ready' THEN '\x0f'::bytea END,
+            payload_encoding => CASE n WHEN 'ready' THEN 'binary' END, correlation_id => 'corr-' || n,
+            created_at => 1700000000000, signal_category => 'webhook')).effect
       FROM unnest(ARRAY['a', 'b', 'ready']) n) e),
     'signal_ignored_matcher_failed,signal_ignored_matcher_failed,resume_condition_satisfied', 'signals a, b, ready');
 SELECT is((SELECT count(*) FROM ff_observe_signals((SELECT handle FROM c1))), 1::bigint,
@@ -86,8 +88,12 @@ SELECT matches(pg_temp.err($$SELECT * FROM ff_claim_resumed_execution('{fp:55}:0
                '^YFC03 execution_not_leaseable: ', 'claiming it twice -> YFC03');
 
 -- observe after the resume
-SELECT results_eq($$SELECT signal_name, payload FROM ff_observe_signals((SELECT handle FROM r1))$$,
-                  $$VALUES ('ready'::text, '\x0f'::bytea)$$, 'observe: the satisfier, with its payload');
+SELECT results_eq($$SELECT signal_name, payload, payload_encoding, correlation_id, signal_category, source_type,
+                           accepted_at_ms >= (SELECT ms FROM t0) - 600000 FROM ff_observe_signals((SELECT handle FROM r1))$$,
+                  $$VALUES ('ready'::text, '\x0f'::bytea, 'binary'::text, 'corr-ready'::text, 'webhook'::text, 'external'::text, true)$$,
+                  'observe: the satisfier, with its payload, encoding, correlation id and category');
+SELECT is((SELECT DISTINCT created_at_ms FROM ff_signal WHERE execution_id = '00000000-0000-4000-8000-000000005501'),
+          1700000000000::bigint, 'the sender''s created_at is kept');
 SELECT results_eq($$SELECT signal_name, payload FROM ff_observe_signals((SELECT handle FROM r1), all_signals => true)$$,
                   $$VALUES ('a'::text, NULL::bytea), ('b', NULL), ('ready', '\x0f')$$,
                   'observe all: every signal of the suspension, in arrival order, payload NULL when omitted');
