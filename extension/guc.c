@@ -98,8 +98,7 @@ ff_capabilities(PG_FUNCTION_ARGS)
 {
 	static const char *const unsupported[] = {
 		"cancel_execution", "change_priority", "replay_execution", "revoke_lease",
-		"budget_admin", "quota_admin", "cancel_flow_header",
-		"cancel_flow_wait_timeout", "cancel_flow_wait_indefinite", "ack_cancel_member",
+		"budget_admin", "quota_admin",
 		"claim_for_worker", "issue_reclaim_grant",
 		"subscribe_instance_tags", "stream_durable_summary", "stream_best_effort_live",
 		"register_worker", "heartbeat_worker", "mark_worker_dead", "list_expired_leases",
@@ -111,6 +110,8 @@ ff_capabilities(PG_FUNCTION_ARGS)
 		"subscribe_lease_history", "subscribe_completion",
 		"rotate_waitpoint_hmac_secret_all", "seed_waitpoint_hmac_secret",
 		"list_pending_waitpoints", "subscribe_signal_delivery",
+		"cancel_flow_header", "cancel_flow_wait_timeout", "cancel_flow_wait_indefinite",
+		"ack_cancel_member",
 	};
 	StringInfoData buf;
 

@@ -2,7 +2,7 @@
 -- of a fresh flow, ff_list_flows pagination, ff_resolve_execution_flow_id,
 -- and every error path of those (with nothing half-written).
 BEGIN;
-SELECT plan(62);
+SELECT plan(63);
 
 -- F1 lives on partition 33 (spec C §1.2 vector), F2 on 24; P0a..P0f share partition 0,
 -- P1a/P1b partition 1.
@@ -163,6 +163,16 @@ SELECT is(ff_resolve_execution_flow_id(pg_temp.id('00000000-0000-0000-0000-00000
 SELECT is(ff_resolve_execution_flow_id((SELECT execution_id FROM solo)), NULL, 'resolve: a solo execution -> NULL');
 SELECT is(ff_resolve_execution_flow_id(pg_temp.id('00000000-0000-0000-0000-000000000001', 9)), NULL, 'resolve: an unknown execution -> NULL');
 SELECT throws_ok($$SELECT ff_resolve_execution_flow_id('{fp:1}')$$, 'YFV01', NULL, 'resolve: malformed id -> YFV01');
+
+------------------------------------------------------------------------------
+-- capabilities
+------------------------------------------------------------------------------
+SELECT results_eq(
+    $$SELECT (ff_capabilities() -> 'supports' ->> 'cancel_flow_header')::boolean,
+             (ff_capabilities() -> 'supports' ->> 'ack_cancel_member')::boolean,
+             (ff_capabilities() -> 'supports' ->> 'cancel_flow_wait_timeout')::boolean,
+             (ff_capabilities() -> 'supports' ->> 'cancel_flow_wait_indefinite')::boolean$$,
+    $$VALUES (true, true, true, true)$$, 'ff_capabilities advertises the flow-cancel operations');
 
 SELECT * FROM finish();
 ROLLBACK;

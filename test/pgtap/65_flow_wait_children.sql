@@ -3,7 +3,7 @@
 -- new lease. Already-satisfied and childless waits, failing children, and
 -- the error paths.
 BEGIN;
-SELECT plan(32);
+SELECT plan(36);
 \ir 60_flow_helpers.inc
 
 -- parent 1 spawns children 2 and 3 (edges 2 -> 1, 3 -> 1) while it runs
@@ -50,8 +50,19 @@ SELECT results_eq($$SELECT d.attempt_index, d.lease_epoch, a.attempt_id = (SELEC
                       JOIN ff_attempt a ON a.execution_id = pg_temp.uid('f6500000-0000-4000-8000-000000000001', 1)$$,
                   $$VALUES (0::bigint, 2::bigint, true, 'started'::text, 1::bigint)$$,
                   'the claim resumes the same attempt (index 0, same attempt id) under epoch 2');
+-- a second generation: the satisfied group re-opens for a new child
+SELECT pg_temp.member('f6500000-0000-4000-8000-000000000001', 4);
+SELECT pg_temp.edge('f6500000-0000-4000-8000-000000000001', 4, 1);
+SELECT is(pg_temp.group_of('f6500000-0000-4000-8000-000000000001', 1), 'pending s2 f0 k0 n3',
+          'the resumed parent adds a child: its group is pending again');
+SELECT is(ff_wait_children(pg_temp.h('f6500000-0000-4000-8000-000000000001', 1)), 'waiting_children', 'and it waits again');
+SELECT pg_temp.done('f6500000-0000-4000-8000-000000000001', 4);
+SELECT is(pg_temp.st('f6500000-0000-4000-8000-000000000001', 1), 'waiting', 'the new child done: claimable again');
+SELECT pg_temp.claim('f6500000-0000-4000-8000-000000000001', 1);
+SELECT is((SELECT attempt_index || '/' || lease_epoch FROM ff_handle_describe(pg_temp.h('f6500000-0000-4000-8000-000000000001', 1))),
+          '0/3', 'still attempt 0, epoch 3');
 SELECT lives_ok($$SELECT ff_complete(pg_temp.h('f6500000-0000-4000-8000-000000000001', 1))$$, 'the resumed parent completes');
-SELECT is(pg_temp.states('f6500000-0000-4000-8000-000000000001'), '1:completed 2:completed 3:completed', 'the family is done');
+SELECT is(pg_temp.states('f6500000-0000-4000-8000-000000000001'), '1:completed 2:completed 3:completed 4:completed', 'the family is done');
 
 ------------------------------------------------------------------------------
 -- children already done, or none at all: claimable at once
