@@ -17,6 +17,7 @@ PACKAGES=(
     make
     gcc
     valgrind
+    pkg-config
     "$@"
 )
 
