@@ -782,6 +782,12 @@ ff_reconciler_main(Datum main_arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	/*
+	 * A background worker ignores SIGHUP until the line above, and the
+	 * postmaster may have forked it before reading a changed configuration:
+	 * read the files now, so no reload can be missed.
+	 */
+	ProcessConfigFile(PGC_SIGHUP);
 
 	if (ff_bgw == NULL || idx < 0 || idx >= ff_bgw->nslots)
 		elog(FATAL, "flowfabric reconciler started without its shared memory slot");
@@ -889,6 +895,8 @@ typedef struct FFLauncherDb
 static List *launcher_dbs = NIL;
 /* A worker failed: read pg_database again before restarting it (dropped?). */
 static bool launcher_rescan = false;
+/* A worker saw the reconcilers off: read the configuration before starting any. */
+static bool launcher_reload_first = false;
 
 static void
 launcher_exit_cb(int code, Datum arg)
@@ -1135,6 +1143,15 @@ launcher_update(TimestampTz now, bool enabled)
 					db->next_start = TimestampTzPlusMilliseconds(now,
 																 Min(60000, 1000L << Min(db->failures - 1, 6)));
 					break;
+				case FF_EXIT_DISABLED:
+					/*
+					 * The worker read flowfabric.reconcilers = off from a
+					 * file this launcher may have read before it changed:
+					 * read it again before starting anything.
+					 */
+					launcher_reload_first = true;
+					db->next_start = now;
+					break;
 				default:
 					db->next_start = now;
 					break;
@@ -1181,7 +1198,7 @@ launcher_update(TimestampTz now, bool enabled)
 				gone = lappend(gone, db);
 			continue;
 		}
-		if (!enabled || active)
+		if (!enabled || active || launcher_reload_first)
 			continue;
 		if (paused_until > now)
 			timeout = Min(timeout, ms_until(paused_until, now));
@@ -1212,6 +1229,7 @@ ff_launcher_main(Datum main_arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	ProcessConfigFile(PGC_SIGHUP);	/* see ff_reconciler_main */
 
 	if (ff_bgw == NULL)
 		elog(FATAL, "flowfabric launcher started without its shared memory");
@@ -1263,6 +1281,12 @@ ff_launcher_main(Datum main_arg)
 		timeout = launcher_update(now, enabled);
 		if (enabled)
 			timeout = Min(timeout, ms_until(next_scan, now));
+		if (launcher_reload_first)
+		{
+			ConfigReloadPending = true;
+			launcher_reload_first = false;
+			timeout = 0;
+		}
 		if (timeout > 0)
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 timeout, PG_WAIT_EXTENSION);
