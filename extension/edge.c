@@ -502,33 +502,52 @@ copy_result(int16 partition, const pg_uuid_t *upstream, const pg_uuid_t *downstr
 
 /*
  * resolve_edge records the upstream's outcome on one applied edge, unless
- * it is already resolved. Returns true if it did.
+ * it is already resolved. Returns true if it did. The caller holds the
+ * downstream's row lock, under which alone edges into it are resolved, so
+ * reading then writing the edge cannot race.
+ *
+ * Both statements name the edge by its key only: a condition on
+ * applied_at_ms / resolution would let the planner prefer the partial
+ * ff_edge_unresolved_idx and scan a whole partition's unresolved edges.
  */
 static bool
 resolve_edge(int16 partition, const pg_uuid_t *flow_id, const pg_uuid_t *edge_id,
 			 const pg_uuid_t *upstream, const pg_uuid_t *downstream, const char *bucket,
 			 int64 now)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr read_plan = NULL;
+	static SPIPlanPtr write_plan = NULL;
 	static const Oid types[5] = {INT2OID, UUIDOID, UUIDOID, TEXTOID, INT8OID};
 	Datum		v[5];
+	HeapTuple	t;
+	TupleDesc	d;
+	bool		isnull;
 	char	   *ref;
 
-	ff_prepare(&plan,
-			   "UPDATE ff_edge SET resolution = $4, resolved_at_ms = $5 "
-			   "WHERE partition_key = $1 AND flow_id = $2 AND edge_id = $3 "
-			   "AND applied_at_ms IS NOT NULL AND resolution IS NULL "
-			   "RETURNING coalesce(data_passing_ref, '')",
-			   5, types);
+	ff_prepare(&read_plan,
+			   "SELECT applied_at_ms, resolution, coalesce(data_passing_ref, '') FROM ff_edge "
+			   "WHERE partition_key = $1 AND flow_id = $2 AND edge_id = $3 FOR UPDATE",
+			   3, types);
 	v[0] = Int16GetDatum(partition);
 	v[1] = ff_uuid_datum(flow_id);
 	v[2] = ff_uuid_datum(edge_id);
 	v[3] = CStringGetTextDatum(bucket);
 	v[4] = Int64GetDatum(now);
-	ff_execute(plan, v, NULL, false, 0);
+	ff_execute(read_plan, v, NULL, false, 1);
 	if (SPI_processed == 0)
 		return false;
-	ref = ff_get_cstring(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	(void) SPI_getbinval(t, d, 1, &isnull);
+	if (isnull || ff_get_cstring(t, d, 2) != NULL)
+		return false;			/* not applied, or already resolved */
+	ref = ff_get_cstring(t, d, 3);
+
+	ff_prepare(&write_plan,
+			   "UPDATE ff_edge SET resolution = $4, resolved_at_ms = $5 "
+			   "WHERE partition_key = $1 AND flow_id = $2 AND edge_id = $3",
+			   5, types);
+	ff_execute(write_plan, v, NULL, false, 0);
 	if (strcmp(bucket, "success") == 0 && *ref != '\0')
 		copy_result(partition, upstream, downstream);
 	cascade_resolved++;
@@ -673,9 +692,11 @@ check_acyclic(const FFFlowRow *flow, const FFExecKey *upstream, const FFExecKey 
 			   "WITH RECURSIVE reach(node) AS ("
 			   "  SELECT $3::uuid "
 			   "  UNION "
-			   "  SELECT e.downstream_execution_id FROM ff_edge e JOIN reach r "
-			   "    ON e.upstream_execution_id = r.node "
-			   "   WHERE e.partition_key = $1 AND e.flow_id = $2) "
+			   /* OFFSET 0: one index probe per reached node, not a join over the flow */
+			   "  SELECT d.node FROM reach r CROSS JOIN LATERAL "
+			   "    (SELECT e.downstream_execution_id AS node FROM ff_edge e "
+			   "      WHERE e.partition_key = $1 AND e.flow_id = $2 "
+			   "        AND e.upstream_execution_id = r.node OFFSET 0) d) "
 			   "SELECT coalesce(bool_or(node = $4), false), count(*) "
 			   "  FROM (SELECT node FROM reach LIMIT $5) s",
 			   5, types);
@@ -871,10 +892,10 @@ count_unresolved(int16 partition, const pg_uuid_t *flow_id, const pg_uuid_t *dow
 	static const Oid types[3] = {INT2OID, UUIDOID, UUIDOID};
 	Datum		v[3];
 
+	/* the filter is kept out of WHERE (see resolve_edge) */
 	ff_prepare(&plan,
-			   "SELECT count(*)::integer FROM ff_edge WHERE partition_key = $1 AND flow_id = $2 "
-			   "AND downstream_execution_id = $3 AND applied_at_ms IS NOT NULL "
-			   "AND resolution IS NULL",
+			   "SELECT (count(*) FILTER (WHERE applied_at_ms IS NOT NULL AND resolution IS NULL))::integer "
+			   "FROM ff_edge WHERE partition_key = $1 AND flow_id = $2 AND downstream_execution_id = $3",
 			   3, types);
 	v[0] = Int16GetDatum(partition);
 	v[1] = ff_uuid_datum(flow_id);

@@ -24,6 +24,10 @@ CREATE TABLE ff_flow (
     PRIMARY KEY (partition_key, flow_id)
 );
 
+-- The flow's rows carry no foreign keys to ff_flow: a graph built in one
+-- transaction re-versions the flow row at every change, and each key check
+-- would walk all those versions.
+
 -- One row per dependency edge upstream -> downstream. Staged edges count in
 -- the downstream's group; applied edges block it; each applied edge is
 -- resolved once, by its upstream's terminal outcome.
@@ -41,12 +45,15 @@ CREATE TABLE ff_edge (
     resolution              text CHECK (resolution IN ('success', 'failed', 'skipped')),
     resolved_at_ms          bigint,
     PRIMARY KEY (partition_key, flow_id, edge_id),
-    FOREIGN KEY (partition_key, flow_id) REFERENCES ff_flow ON DELETE CASCADE,
     CHECK (upstream_execution_id <> downstream_execution_id),
     CHECK (resolution IS NULL OR applied_at_ms IS NOT NULL)
 );
-CREATE INDEX ff_edge_upstream_idx ON ff_edge (partition_key, flow_id, upstream_execution_id);
-CREATE INDEX ff_edge_downstream_idx ON ff_edge (partition_key, flow_id, downstream_execution_id);
+-- Execution ids are unique per partition, so the adjacency indexes need no
+-- flow_id; leaving it out also keeps the primary key the only index that
+-- matches (partition_key, flow_id, edge_id) lookups when statistics are
+-- missing (a large graph built in one transaction).
+CREATE INDEX ff_edge_upstream_idx ON ff_edge (partition_key, upstream_execution_id);
+CREATE INDEX ff_edge_downstream_idx ON ff_edge (partition_key, downstream_execution_id);
 -- ff_reconcile_dependencies: applied edges still waiting for their upstream
 CREATE INDEX ff_edge_unresolved_idx ON ff_edge (partition_key, upstream_execution_id)
     WHERE applied_at_ms IS NOT NULL AND resolution IS NULL;
@@ -74,7 +81,6 @@ CREATE TABLE ff_edge_group (
     created_at_ms           bigint   NOT NULL,
     last_mutation_at_ms     bigint   NOT NULL,
     PRIMARY KEY (partition_key, flow_id, downstream_execution_id),
-    FOREIGN KEY (partition_key, flow_id) REFERENCES ff_flow ON DELETE CASCADE,
     CHECK ((policy_kind = 'quorum') = (quorum_k IS NOT NULL)),
     CHECK ((policy_kind = 'all_of') = (on_satisfied IS NULL)),
     CHECK (success_count >= 0 AND failed_count >= 0 AND skipped_count >= 0
@@ -95,8 +101,7 @@ CREATE TABLE ff_cancel_backlog (
     reason              text     NOT NULL DEFAULT '',
     grace_until_ms      bigint   NOT NULL,
     cancellation_policy text     NOT NULL,
-    PRIMARY KEY (partition_key, flow_id),
-    FOREIGN KEY (partition_key, flow_id) REFERENCES ff_flow ON DELETE CASCADE
+    PRIMARY KEY (partition_key, flow_id)
 );
 CREATE INDEX ff_cancel_backlog_grace_idx ON ff_cancel_backlog (grace_until_ms);
 
@@ -127,8 +132,7 @@ CREATE TABLE ff_flow_summary (
     members_waiting_children integer  NOT NULL DEFAULT 0,
     public_flow_state        text     NOT NULL,
     last_summary_update_at   bigint   NOT NULL,
-    PRIMARY KEY (partition_key, flow_id),
-    FOREIGN KEY (partition_key, flow_id) REFERENCES ff_flow ON DELETE CASCADE
+    PRIMARY KEY (partition_key, flow_id)
 );
 
 REVOKE ALL ON ff_flow, ff_edge, ff_edge_group, ff_cancel_backlog, ff_cancel_backlog_member,
