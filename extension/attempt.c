@@ -272,13 +272,20 @@ ff_fence_raise(const FFFence *f, FFFenceResult r)
  * reply, and must succeed again without acting twice, whatever the
  * execution has done since. An attempt a reconciler ended carries that
  * reconciler's reason, so it never passes for the worker's own call.
+ * fence_lock_replay is the same without raising: f->result tells the rest.
  */
+static bool
+fence_lock_replay(bytea *raw, FFFence *f, const char *reason)
+{
+	f->result = ff_fence_lock(raw, f);
+	return f->result != FF_FENCE_OK && f->same_lease && f->attempt.end_reason != NULL &&
+		strncmp(f->attempt.end_reason, reason, strlen(reason)) == 0;
+}
+
 static bool
 fence_lock_ending(bytea *raw, FFFence *f, const char *reason)
 {
-	f->result = ff_fence_lock(raw, f);
-	if (f->result != FF_FENCE_OK && f->same_lease && f->attempt.end_reason != NULL &&
-		strncmp(f->attempt.end_reason, reason, strlen(reason)) == 0)
+	if (fence_lock_replay(raw, f, reason))
 		return true;
 	ff_fence_raise(f, f->result);
 	return false;
@@ -299,6 +306,27 @@ arg_handle(FunctionCallInfo fcinfo)
 	return PG_GETARG_BYTEA_PP(0);
 }
 
+/*
+ * ff_renew_handle, ff_complete_handle and ff_fail_handle are the bodies of
+ * ff_renew, ff_complete and ff_fail for one handle, shared with the batch
+ * calls (batch.c): they fence (raising only for a malformed handle or a
+ * missing execution or attempt) and return FF_FENCE_OK when the call took
+ * effect (or was a replay of this lease's own call), else the refusal,
+ * having changed nothing. Callers are SPI-connected.
+ */
+FFFenceResult
+ff_renew_handle(bytea *raw, FFFence *f)
+{
+	f->result = ff_fence_lock(raw, f);
+	if (f->result != FF_FENCE_OK)
+		return f->result;
+	f->attempt.lease_expires_at_ms = f->now + f->attempt.lease_ttl_ms;
+	f->attempt.lease_renewed_at_ms = f->now;
+	ff_attempt_store(&f->attempt);
+	ff_emit_lease_event(&f->exec, &f->attempt, "renewed", NULL, f->now);
+	return FF_FENCE_OK;
+}
+
 PG_FUNCTION_INFO_V1(ff_renew);
 Datum
 ff_renew(PG_FUNCTION_ARGS)
@@ -311,11 +339,7 @@ ff_renew(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	SPI_connect();
-	ff_fence_require(raw, &f);
-	f.attempt.lease_expires_at_ms = f.now + f.attempt.lease_ttl_ms;
-	f.attempt.lease_renewed_at_ms = f.now;
-	ff_attempt_store(&f.attempt);
-	ff_emit_lease_event(&f.exec, &f.attempt, "renewed", NULL, f.now);
+	ff_fence_raise(&f, ff_renew_handle(raw, &f));
 
 	values[0] = Int64GetDatum(f.attempt.lease_expires_at_ms);
 	values[1] = Int64GetDatum(f.attempt.lease_epoch);
@@ -349,6 +373,20 @@ ff_progress(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+FFFenceResult
+ff_complete_handle(bytea *raw, bytea *payload, FFFence *f)
+{
+	if (fence_lock_replay(raw, f, "completed"))
+		return FF_FENCE_OK;
+	if (f->result != FF_FENCE_OK)
+		return f->result;
+	ff_attempt_end(&f->exec, &f->attempt, "ended_success", "released", "completed", f->now);
+	f->exec.set_result = true;
+	f->exec.result = payload;
+	ff_finish_execution(&f->exec, &ff_sv_completed, "success", f->now);
+	return FF_FENCE_OK;
+}
+
 PG_FUNCTION_INFO_V1(ff_complete);
 Datum
 ff_complete(PG_FUNCTION_ARGS)
@@ -359,30 +397,67 @@ ff_complete(PG_FUNCTION_ARGS)
 
 	ff_check_payload_size(payload, "result payload");
 	SPI_connect();
-	if (!fence_lock_ending(raw, &f, "completed"))
-	{
-		ff_attempt_end(&f.exec, &f.attempt, "ended_success", "released", "completed", f.now);
-		f.exec.set_result = true;
-		f.exec.result = payload;
-		ff_finish_execution(&f.exec, &ff_sv_completed, "success", f.now);
-	}
+	ff_fence_raise(&f, ff_complete_handle(raw, payload, &f));
 	SPI_finish();
 	PG_RETURN_VOID();
 }
 
-static const char *
-check_classification(const char *c)
+/* ff_failure_classification: the canonical classification, NULL if unknown */
+const char *
+ff_failure_classification(const char *c)
 {
 	static const char *const classes[] = {"transient", "permanent", "infra_crash", "timeout", "cancelled"};
 
 	for (size_t i = 0; i < lengthof(classes); i++)
 		if (strcmp(classes[i], c) == 0)
 			return classes[i];
-	ereport(ERROR,
-			(errcode(ERRCODE_FF_INVALID_INPUT),
-			 errmsg("invalid_input: unknown failure classification \"%s\"", c),
-			 errhint("Use transient, permanent, infra_crash, timeout or cancelled.")));
-	return NULL;				/* keep compiler quiet */
+	return NULL;
+}
+
+static const char *
+check_classification(const char *c)
+{
+	const char *known = ff_failure_classification(c);
+
+	if (known == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_INVALID_INPUT),
+				 errmsg("invalid_input: unknown failure classification \"%s\"", c),
+				 errhint("Use transient, permanent, infra_crash, timeout or cancelled.")));
+	return known;
+}
+
+/* *delay_until: the retry time, FF_NULL_MS when the failure is terminal */
+FFFenceResult
+ff_fail_handle(bytea *raw, const char *message, const char *category, bytea *detail,
+			   FFFence *f, int64 *delay_until)
+{
+	bool		retried;
+
+	*delay_until = FF_NULL_MS;
+	if (fence_lock_replay(raw, f, "failed_"))
+	{
+		/* a retried fail (same message and class) reports the first decision */
+		if (f->attempt.failure_message == NULL || strcmp(f->attempt.failure_message, message) != 0 ||
+			f->attempt.failure_category == NULL || strcmp(f->attempt.failure_category, category) != 0)
+			return f->result;
+		*delay_until = f->attempt.retry_delay_until_ms;
+		return FF_FENCE_OK;
+	}
+	if (f->result != FF_FENCE_OK)
+		return f->result;
+	ff_record_failure(&f->exec, &f->attempt, message, category);
+	f->attempt.failure_detail = detail;
+	*delay_until = ff_retry_decision(&f->exec, category, f->now);
+	retried = *delay_until != FF_NULL_MS;
+	f->attempt.retry_delay_until_ms = *delay_until;
+	ff_attempt_end(&f->exec, &f->attempt, "ended_failure", "released",
+				   retried ? "failed_retry_scheduled" : "failed_terminal", f->now);
+	if (retried)
+		ff_schedule_retry(&f->exec, *delay_until, f->now);
+	else
+		ff_finish_execution(&f->exec, &ff_sv_failed, "failed", f->now);
+	return FF_FENCE_OK;
 }
 
 PG_FUNCTION_INFO_V1(ff_fail);
@@ -404,29 +479,8 @@ ff_fail(PG_FUNCTION_ARGS)
 
 	ff_check_payload_size(detail, "failure detail");
 	SPI_connect();
-	if (fence_lock_ending(raw, &f, "failed_"))
-	{
-		/* a retried fail (same message and class) reports the first decision */
-		if (f.attempt.failure_message == NULL || strcmp(f.attempt.failure_message, message) != 0 ||
-			f.attempt.failure_category == NULL || strcmp(f.attempt.failure_category, category) != 0)
-			ff_fence_raise(&f, f.result);
-		delay_until = f.attempt.retry_delay_until_ms;
-		retried = delay_until != FF_NULL_MS;
-	}
-	else
-	{
-		ff_record_failure(&f.exec, &f.attempt, message, category);
-		f.attempt.failure_detail = detail;
-		delay_until = ff_retry_decision(&f.exec, category, f.now);
-		retried = delay_until != FF_NULL_MS;
-		f.attempt.retry_delay_until_ms = delay_until;
-		ff_attempt_end(&f.exec, &f.attempt, "ended_failure", "released",
-					   retried ? "failed_retry_scheduled" : "failed_terminal", f.now);
-		if (retried)
-			ff_schedule_retry(&f.exec, delay_until, f.now);
-		else
-			ff_finish_execution(&f.exec, &ff_sv_failed, "failed", f.now);
-	}
+	ff_fence_raise(&f, ff_fail_handle(raw, message, category, detail, &f, &delay_until));
+	retried = delay_until != FF_NULL_MS;
 
 	values[0] = CStringGetTextDatum(retried ? "retry_scheduled" : "terminal_failed");
 	values[1] = Int64GetDatum(delay_until);

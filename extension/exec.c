@@ -354,50 +354,49 @@ ff_check_payload_size(bytea *payload, const char *what)
 				 errdetail("flowfabric.max_payload_bytes is %d.", ff_max_payload_bytes)));
 }
 
-PG_FUNCTION_INFO_V1(ff_create_execution);
-Datum
-ff_create_execution(PG_FUNCTION_ARGS)
+/*
+ * ff_create_one creates one execution (validation, idempotency key, insert,
+ * lane registration): the body of ff_create_execution, shared with the batch
+ * form (batch.c). Call it while connected to SPI; *out is allocated in the
+ * current memory context.
+ */
+void
+ff_create_one(const FFCreateArgs *a, FFCreateResult *out)
 {
-	MemoryContext outer = CurrentMemoryContext;
-	char	   *lane = ff_arg_cstring_required(fcinfo, 0, "lane_id");
-	bytea	   *payload = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_P(1);
-	int32		priority = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
-	Jsonb	   *policy_json = PG_ARGISNULL(7) ? NULL : PG_GETARG_JSONB_P(7);
-	char	   *idem = PG_ARGISNULL(10) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(10));
+	char	   *lane = a->lane_id;
+	bytea	   *payload = a->payload;
+	int32		priority = a->priority;
+	Jsonb	   *policy_json = a->policy;
+	char	   *idem = a->idempotency_key;
 	Jsonb	   *tags;
 	FFPolicy	policy;
 	ArrayType  *caps;
 	FFExecRow	row;
 	int64		now = ff_now_ms();
 	bool		created = true;
-	char	   *public_state;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
-	Datum		result;
 
 	ff_check_lane(lane, strlen(lane));
 	ff_check_payload_size(payload, "input_payload");
 	ff_policy_parse(policy_json, &policy);
-	caps = capability_union(PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6),
-							policy.required_capabilities);
+	caps = capability_union(a->required_capabilities, policy.required_capabilities);
 	ff_check_capabilities(caps, "required_capabilities", ERRCODE_FF_INVALID_CAPABILITIES);
-	tags = PG_ARGISNULL(11) ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")))
-		: PG_GETARG_JSONB_P(11);
+	tags = a->tags == NULL ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")))
+		: a->tags;
 	check_tags(tags);
 
 	memset(&row, 0, sizeof(row));
-	if (PG_ARGISNULL(2))
+	if (a->execution_id == NULL)
 	{
 		row.key.partition = (int16) ff_solo_partition(lane, strlen(lane));
 		ff_random_uuid(&row.key.uuid);
 	}
 	else
-		ff_parse_execution_id(text_to_cstring(PG_GETARG_TEXT_PP(2)), &row.key);
+		ff_parse_execution_id(a->execution_id, &row.key);
 	row.lane_id = lane;
-	row.namespace = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	row.namespace = a->namespace;
 	row.created_at_ms = now;
-	row.delay_until_ms = PG_ARGISNULL(8) ? policy.delay_until_ms : PG_GETARG_INT64(8);
-	row.deadline_at_ms = PG_ARGISNULL(9) ? FF_NULL_MS : PG_GETARG_INT64(9);
+	row.delay_until_ms = a->has_delay_until ? a->delay_until_ms : policy.delay_until_ms;
+	row.deadline_at_ms = a->deadline_at_ms;
 	if (row.delay_until_ms != FF_NULL_MS && row.delay_until_ms > now)
 	{
 		row.sv = ff_sv_delayed_start;
@@ -410,7 +409,6 @@ ff_create_execution(PG_FUNCTION_ARGS)
 	}
 	priority = Max(0, Min(priority, FF_PRIORITY_MAX));
 
-	SPI_connect();
 	if (idem && *idem)
 	{
 		pg_uuid_t	holder;
@@ -424,21 +422,52 @@ ff_create_execution(PG_FUNCTION_ARGS)
 	}
 	if (created)
 	{
-		created = insert_execution(&row, PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)),
-								   PG_ARGISNULL(12) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(12)),
+		created = insert_execution(&row, a->execution_kind, a->creator_identity,
 								   caps, policy_json, payload, tags, priority);
 		if (created)
 			register_lane(lane, now);
 	}
-	public_state = created
+	out->key = row.key;
+	out->created = created;
+	out->public_state = created
 		? pstrdup(ff_derive_public_state(row.sv.lifecycle_phase, row.sv.eligibility_state,
 										 row.sv.terminal_outcome))
 		: read_public_state(&row.key.uuid, row.key.partition);
+}
 
-	values[0] = CStringGetTextDatum(ff_format_execution_id(&row.key));
-	values[1] = public_state ? CStringGetTextDatum(public_state) : (Datum) 0;
-	nulls[1] = public_state == NULL;
-	values[2] = BoolGetDatum(created);
+PG_FUNCTION_INFO_V1(ff_create_execution);
+Datum
+ff_create_execution(PG_FUNCTION_ARGS)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	FFCreateArgs a;
+	FFCreateResult r;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	Datum		result;
+
+	memset(&a, 0, sizeof(a));
+	a.lane_id = ff_arg_cstring_required(fcinfo, 0, "lane_id");
+	a.payload = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_P(1);
+	a.execution_id = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	a.namespace = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	a.execution_kind = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	a.priority = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
+	a.required_capabilities = PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6);
+	a.policy = PG_ARGISNULL(7) ? NULL : PG_GETARG_JSONB_P(7);
+	a.has_delay_until = !PG_ARGISNULL(8);
+	a.delay_until_ms = PG_ARGISNULL(8) ? FF_NULL_MS : PG_GETARG_INT64(8);
+	a.deadline_at_ms = PG_ARGISNULL(9) ? FF_NULL_MS : PG_GETARG_INT64(9);
+	a.idempotency_key = PG_ARGISNULL(10) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(10));
+	a.tags = PG_ARGISNULL(11) ? NULL : PG_GETARG_JSONB_P(11);
+	a.creator_identity = PG_ARGISNULL(12) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(12));
+
+	SPI_connect();
+	ff_create_one(&a, &r);
+	values[0] = CStringGetTextDatum(ff_format_execution_id(&r.key));
+	values[1] = r.public_state ? CStringGetTextDatum(r.public_state) : (Datum) 0;
+	nulls[1] = r.public_state == NULL;
+	values[2] = BoolGetDatum(r.created);
 	result = ff_result_row(fcinfo, outer, values, nulls);
 	SPI_finish();
 	return result;

@@ -204,6 +204,35 @@ extern bool ff_exec_load(const FFExecKey *key, FFExecRow *row, bool lock);
 extern void ff_exec_store(FFExecRow *row);
 extern void ff_check_payload_size(bytea *payload, const char *what);
 
+/* ff_create_execution's arguments and result, for ff_create_one (exec.c) */
+typedef struct FFCreateArgs
+{
+	char	   *lane_id;		/* required */
+	bytea	   *payload;		/* NULL: none */
+	char	   *execution_id;	/* NULL: minted in the lane's solo partition */
+	char	   *namespace;
+	char	   *execution_kind;
+	int32		priority;		/* clamped to 0..FF_PRIORITY_MAX */
+	ArrayType  *required_capabilities;	/* NULL: none */
+	Jsonb	   *policy;			/* NULL: none */
+	bool		has_delay_until;	/* false: the policy's delay_until, if any */
+	int64		delay_until_ms;
+	int64		deadline_at_ms; /* FF_NULL_MS: none */
+	char	   *idempotency_key;	/* NULL or "": none */
+	Jsonb	   *tags;			/* NULL: {} */
+	char	   *creator_identity;
+} FFCreateArgs;
+
+typedef struct FFCreateResult
+{
+	FFExecKey	key;
+	char	   *public_state;	/* of the existing execution when not created */
+	bool		created;
+} FFCreateResult;
+
+/* One ff_create_execution (validation included); caller is SPI-connected. */
+extern void ff_create_one(const FFCreateArgs *args, FFCreateResult *out);
+
 /* attempt.c: attempt rows and lease fencing */
 extern bool ff_attempt_load(const FFExecKey *key, int32 attempt_index, FFAttemptRow *row, bool lock);
 extern void ff_attempt_insert(const FFAttemptRow *row);
@@ -236,6 +265,24 @@ extern void ff_fence_raise(const FFFence *f, FFFenceResult r);
 extern void ff_fence_require(bytea *raw, FFFence *f);
 extern void ff_attempt_end(const FFExecRow *exec, FFAttemptRow *attempt, const char *lifecycle,
 						   const char *event_type, const char *reason, int64 now);
+/*
+ * The bodies of ff_renew / ff_complete / ff_fail for one handle (batch.c
+ * calls them per item): FF_FENCE_OK if it took effect or was a replay, else
+ * the refusal with nothing changed. They raise only for a malformed handle
+ * or a missing execution / attempt. Callers are SPI-connected.
+ */
+extern FFFenceResult ff_renew_handle(bytea *raw, FFFence *f);
+extern FFFenceResult ff_complete_handle(bytea *raw, bytea *payload, FFFence *f);
+extern FFFenceResult ff_fail_handle(bytea *raw, const char *message, const char *category,
+									bytea *detail, FFFence *f, int64 *delay_until);
+/* The canonical failure classification, NULL if unknown. */
+extern const char *ff_failure_classification(const char *classification);
+
+/* claim.c: claim one locked execution the way ff_claim does (scheduler.c) */
+extern bool ff_claim_locked(FFExecRow *exec, FFAttemptRow *attempt, const char *worker_id,
+							const char *worker_instance_id, int64 lease_ttl_ms, int64 now,
+							bytea **handle);
+extern bool ff_lane_claims(const char *lane_id, bool *started_only);
 
 /* policy.c: the execution policy (retry, timeouts, routing) */
 typedef enum FFBackoffKind
