@@ -807,6 +807,106 @@ FF_API ff_status ff_worker_run(const char *conninfo, const char *lane_id,
 /* Asks every ff_worker_run of the process to stop (async-signal-safe). */
 FF_API void ff_worker_request_stop(void);
 
+/* ========================================================================
+ * Batches: the high-throughput path (client/src/batch.c; reference
+ * docs/performance.md). Many executions or handles per call: one
+ * statement, one round trip, one transaction. At most 10000 per call.
+ *
+ * The handle batches fence every handle on its own: the call returns FF_OK
+ * with one result per input, in input order, each with the status the
+ * single call would have returned (FF_OK, FF_ERR_STALE_LEASE, ...), so one
+ * bad handle never fails the others. The call itself fails only for
+ * arguments that are wrong as a whole, or the connection.
+ * ======================================================================== */
+
+/* Per-execution fields of ff_client_create_executions (zero = default). */
+typedef struct ff_create_batch_item
+{
+	const void *input_payload;	/* NULL: no payload */
+	size_t		input_payload_len;
+	const char *execution_id;	/* NULL: minted in the lane's solo partition */
+	const char *idempotency_key;	/* NULL: none */
+	int32_t		priority;		/* 0..9000 (clamped) */
+	const char *tags_json;		/* JSON object of strings, NULL: none */
+} ff_create_batch_item;
+
+/* Fields shared by every execution of a batch (as in ff_create_args). */
+typedef struct ff_create_batch_args
+{
+	const char *lane_id;		/* required */
+	const char *ns;
+	const char *execution_kind;
+	const char *const *required_capabilities;
+	size_t		n_required_capabilities;
+	const char *policy_json;
+	int64_t		delay_until_ms; /* 0: none */
+	int64_t		execution_deadline_at_ms;	/* 0: none */
+	const char *creator_identity;
+} ff_create_batch_args;
+
+typedef struct ff_create_result_list
+{
+	ff_create_result *items;	/* items[i] is the result of input i */
+	size_t		count;
+} ff_create_result_list;
+
+/*
+ * Creates n executions (ff_create_executions). Validation as for one; an
+ * invalid item rejects the whole batch (nothing is created) and the error
+ * message's context names the item. A repeated idempotency key or id
+ * inside the batch gives created = false for the repeat.
+ */
+FF_API ff_status ff_client_create_executions(ff_client *c, const ff_create_batch_args *args,
+											 const ff_create_batch_item *items, size_t n,
+											 ff_create_result_list *out);
+FF_API void ff_create_result_list_clear(ff_create_result_list *l);
+
+/* One handle's result in a batch. */
+typedef struct ff_batch_result
+{
+	ff_status	status;			/* FF_OK or the single call's error kind */
+	char	   *execution_id;	/* NULL if the handle did not decode */
+	char	   *message;		/* the error message, NULL on FF_OK */
+	char		sqlstate[6];	/* "" on FF_OK */
+	int64_t		lease_expires_at_ms;	/* renew */
+	int64_t		lease_epoch;	/* renew */
+	ff_fail_outcome fail_outcome;	/* fail: FF_FAIL_RETRY_SCHEDULED / FF_FAIL_TERMINAL */
+	int64_t		delay_until_ms; /* fail: the retry time, 0 when terminal */
+} ff_batch_result;
+
+typedef struct ff_batch_result_list
+{
+	ff_batch_result *items;		/* items[i] is the result of input i */
+	size_t		count;
+} ff_batch_result_list;
+
+FF_API void ff_batch_result_list_clear(ff_batch_result_list *l);
+
+typedef struct ff_complete_item
+{
+	const ff_handle *handle;	/* required */
+	const void *payload;		/* NULL: no result */
+	size_t		payload_len;
+} ff_complete_item;
+
+typedef struct ff_fail_item
+{
+	const ff_handle *handle;	/* required */
+	const char *message;		/* required */
+	const char *classification; /* NULL: transient */
+	const void *detail;			/* NULL: none */
+	size_t		detail_len;
+} ff_fail_item;
+
+/* ff_renew_many / ff_complete_many / ff_fail_many. Resent once after a lost
+ * connection (the engine treats repeats as replays). */
+FF_API ff_status ff_client_renew_many(ff_client *c, const ff_handle *const *handles, size_t n,
+									  ff_batch_result_list *out);
+FF_API ff_status ff_client_complete_many(ff_client *c, const ff_complete_item *items, size_t n,
+										 ff_batch_result_list *out);
+FF_API ff_status ff_client_fail_many(ff_client *c, const ff_fail_item *items, size_t n,
+									 ff_batch_result_list *out);
+
 #ifdef __cplusplus
 }
 #endif

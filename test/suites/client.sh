@@ -5,6 +5,7 @@
 # creates a private database with the extension, then runs:
 #   test_exec    every library call, success and error paths   (under valgrind)
 #   test_events  subscriptions, catch-up across dropped links    (under valgrind)
+#   test_batch   the batch calls (create / renew / complete / fail many) (under valgrind)
 #   test_worker  the worker runtime end to end                  (natively, then a
 #                quick variant under valgrind)
 #   ffctl_test.sh  ffctl driven as a user would (one run under valgrind)
@@ -138,6 +139,7 @@ export FF_TEST_CONNINFO="dbname=$DB"
 # --- C tests -------------------------------------------------------------------
 run_valgrind test_exec test/client/test_exec
 run_valgrind test_events test/client/test_events
+run_valgrind test_batch test/client/test_batch
 run_tap test_worker test/client/test_worker
 FF_TEST_QUICK=1 run_valgrind test_worker_quick test/client/test_worker
 
