@@ -126,5 +126,19 @@ int			cmd_capabilities(int argc, char **argv);
 int			cmd_events(int argc, char **argv);
 int			cmd_worker(int argc, char **argv);
 int			cmd_reconcile(int argc, char **argv);
+/* cmd_suspend.c: suspension, waitpoints and signals */
+int			cmd_suspend(int argc, char **argv);
+int			cmd_signal(int argc, char **argv);
+int			cmd_waitpoint(int argc, char **argv);
+int			cmd_waitpoints(int argc, char **argv);
+int			cmd_suspended(int argc, char **argv);
+int			cmd_observe(int argc, char **argv);
+int			cmd_claim_resumed(int argc, char **argv);
+int			cmd_resume(int argc, char **argv);
+int			cmd_approve(int argc, char **argv);
+int			cmd_hmac(int argc, char **argv);
+int			cmd_signals(int argc, char **argv);
+int			cmd_suspension(int argc, char **argv);
+
 
 #endif

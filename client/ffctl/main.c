@@ -81,6 +81,71 @@ static const ffctl_command commands[] = {
 		"                [--batch N] [--loop-ms N]\n"
 		"One pass of each named reconciler (default all); --loop-ms repeats until\n"
 		"interrupted."},
+	/* suspension, waitpoints and signals (cmd_suspend.c) */
+	{"suspend", cmd_suspend, "suspend an execution on waitpoints",
+		"ffctl suspend HANDLE (--waitpoint KEY | --use-pending WAITPOINT_ID)... | --waitpoints JSON\n"
+		"              [--condition JSON] [--reason CODE] [--requested-by WHO]\n"
+		"              [--timeout-ms N | --timeout-at MS]\n"
+		"              [--on-timeout fail|cancel|expire|auto_resume|escalate]\n"
+		"              [--resume-policy JSON] [--suspension-id UUID] [--idempotency-key KEY]\n"
+		"              [--continuation POINTER]\n"
+		"ffctl suspend --execution ID --lease-id UUID --lease-epoch N [--attempt-id UUID]\n"
+		"              [--attempt-index N] ...the same options...\n"
+		"Prints the outcome, the suspension id and each waitpoint's id, key and token\n"
+		"(hand the tokens to whoever will signal). Without --condition: all of the\n"
+		"waitpoints, any signal."},
+	{"signal", cmd_signal, "deliver a signal with a waitpoint token",
+		"ffctl signal --execution ID --waitpoint WAITPOINT_ID (--token TOKEN | --token-file PATH|-)\n"
+		"             --name NAME [--payload TEXT | --payload-file PATH|-] [--encoding ENC]\n"
+		"             [--idempotency-key KEY] [--signal-id UUID] [--correlation-id ID]\n"
+		"             [--category CAT] [--source-type TYPE] [--source-identity ID]\n"
+		"             [--dedup-ttl-ms N] [--resume-delay-ms N] [--max-signals N] [--created-at MS]\n"
+		"How an outside system resumes a job. Prints the result and the effect\n"
+		"(resume_condition_satisfied, appended_to_waitpoint, buffered_for_pending_waitpoint,\n"
+		"..., or duplicate). Token errors: invalid_token, invalid_kid, token_expired,\n"
+		"waitpoint_closed, invalid_waitpoint_for_execution (exit 1)."},
+	{"waitpoint", cmd_waitpoint, "create a pending waitpoint, read its token, close it",
+		"ffctl waitpoint create HANDLE --expires-ms N [--key KEY] [--id UUID]\n"
+		"ffctl waitpoint token EXECUTION_ID|{fp:N} WAITPOINT_ID   (exit 4: none open)\n"
+		"ffctl waitpoint close EXECUTION_ID WAITPOINT_ID [--reason TEXT]"},
+	{"waitpoints", cmd_waitpoints, "list an execution's pending and active waitpoints",
+		"ffctl waitpoints EXECUTION_ID [--after WAITPOINT_ID] [--limit N] [--all]\n"
+		"Tokens are shown redacted (kid and fingerprint)."},
+	{"suspended", cmd_suspended, "list suspended executions",
+		"ffctl suspended (--partition N | --lane LANE) [--cursor EXECUTION_ID] [--limit N] [--all]\n"
+		"--lane lists the lane's solo partition (other lanes sharing it included)."},
+	{"observe", cmd_observe, "show the signals that resumed an attempt",
+		"ffctl observe HANDLE [--all]"},
+	{"claim-resumed", cmd_claim_resumed, "claim a resumed execution (same attempt)",
+		"ffctl claim-resumed EXECUTION_ID --lane LANE [--worker-id ID] [--worker-instance-id ID]\n"
+		"                    [--cap TOKEN]... [--lease-ttl-ms N] [--attempt-index N]\n"
+		"                    [--remaining-timeout-ms N] [--lease-id UUID]"},
+	{"resume", cmd_resume, "resume a suspended execution (operator)",
+		"ffctl resume EXECUTION_ID [--delay-ms N] [--trigger TYPE]"},
+	{"approve", cmd_approve, "deliver an approval signal (operator)",
+		"ffctl approve EXECUTION_ID --lane LANE --waitpoint WAITPOINT_ID [--reject | --name NAME]\n"
+		"              [--suffix TEXT] [--dedup-ttl-ms N] [--max-signals N]\n"
+		"Signal \"approved\" (or \"rejected\", or NAME) with the waitpoint's own token;\n"
+		"idempotency key approval:<name>:<suffix>, the suffix defaulting to the waitpoint id."},
+	{"hmac", cmd_hmac, "the waitpoint signing keystore",
+		"ffctl hmac seed KID (--secret-hex HEX | --secret-file PATH|- | --generate)\n"
+		"ffctl hmac rotate KID (--secret-hex HEX | --secret-file PATH|- | --generate) [--grace-ms N]\n"
+		"ffctl hmac list\n"
+		"Seed installs the first kid (64 hex digits); rotate makes a new kid active and\n"
+		"lets the previous one verify for --grace-ms (default 86400000). Secrets are\n"
+		"never printed."},
+	{"signals", cmd_signals, "read or follow the signal-event outbox",
+		"ffctl signals [--after EVENT_ID] [--limit N] [--execution ID] [--lane LANE]\n"
+		"              [--follow [--count N] [--timeout-ms N] [--poll-ms N]]\n"
+		"One event per accepted signal, with its effect. --follow waits for more\n"
+		"(LISTEN + catch-up from the cursor)."},
+	{"suspension", cmd_suspension, "apply suspension timeouts",
+		"ffctl suspension expire EXECUTION_ID\n"
+		"ffctl suspension reconcile [suspension-timeout|pending-waitpoint-expiry|all]... [--batch N]\n"
+		"expire applies one execution's suspension timeout if it is due (outcome: the\n"
+		"behaviour applied, or not_suspended / no_active_suspension / not_yet_due);\n"
+		"reconcile runs one pass of the suspension reconcilers (the engine's background\n"
+		"reconcilers normally do this)."},
 	{"ping", cmd_ping, "check the connection and the extension", "ffctl ping"},
 	{"time", cmd_time, "print the engine clock", "ffctl time"},
 	{"capabilities", cmd_capabilities, "print ff_capabilities()", "ffctl capabilities"},

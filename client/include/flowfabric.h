@@ -114,6 +114,8 @@ typedef enum ff_status
 	FF_ERR_INVALID_FRAME_TYPE = 324,	/* YFV24 */
 	FF_ERR_CORRUPTION = 325,		/* YFV25 */
 	FF_ERR_HANDLE_FROM_OTHER_BACKEND = 326, /* YFV26 */
+	FF_ERR_TOKEN_EXPIRED = 327,		/* YFV27 (beyond spec E's table: a retired
+									 * kid past its grace period) */
 
 	/* Contention (YFC..), retryable */
 	FF_ERR_USE_CLAIM_RESUMED_EXECUTION = 401,	/* YFC01 */
@@ -645,7 +647,9 @@ FF_API void ff_lease_event_list_clear(ff_lease_event_list *l);
 typedef enum ff_event_source
 {
 	FF_EVENTS_COMPLETION = 1,	/* ff_completion_events, LISTEN ff_completion */
-	FF_EVENTS_LEASE = 2			/* ff_lease_events, LISTEN ff_lease_event */
+	FF_EVENTS_LEASE = 2,		/* ff_lease_events, LISTEN ff_lease_event */
+	FF_EVENTS_SIGNAL = 3		/* ff_signal_events, LISTEN ff_signal_event
+								 * (read with ff_subscription_next_signal_events) */
 } ff_event_source;
 
 typedef struct ff_subscription ff_subscription;
@@ -689,6 +693,430 @@ FF_API int64_t ff_subscription_cursor(const ff_subscription *s);
 FF_API ff_event_source ff_subscription_source(const ff_subscription *s);
 
 /* ========================================================================
+ * Suspension, waitpoints and HMAC-signed signals (client/src/suspend.c;
+ * reference docs/c-api.md §12, semantics docs/suspend-signals.md)
+ *
+ * Conditions, waitpoint bindings and resume policies are passed as JSON
+ * text in the engine's own encoding (docs/suspend-signals.md §3-4), e.g.
+ *   waitpoints_json        "[\"wpk:approval\"]"
+ *   resume_condition_json  "{\"Single\": {\"waitpoint_key\": \"wpk:approval\",
+ *                                         \"matcher\": {\"ByName\": \"approved\"}}}"
+ * Waitpoint ids, suspension ids, signal ids are uuid strings; tokens are
+ * strings ("<kid>:<64 hex>", bearer credentials: keep them out of logs).
+ * ======================================================================== */
+
+/* timeout_behavior values */
+#define FF_TIMEOUT_FAIL			"fail"
+#define FF_TIMEOUT_CANCEL		"cancel"
+#define FF_TIMEOUT_EXPIRE		"expire"
+#define FF_TIMEOUT_AUTO_RESUME	"auto_resume_with_timeout_signal"
+#define FF_TIMEOUT_ESCALATE		"escalate"
+
+typedef struct ff_suspend_args
+{
+	const char *waitpoints_json;	/* required: JSON array of 1..64 bindings:
+									 * "wpk:a", {"waitpoint_key": ..,
+									 * "waitpoint_id": ..}, {"use_pending":
+									 * "<uuid>"} */
+	const char *resume_condition_json;	/* NULL: all of the waitpoints, any
+										 * signal */
+	const char *suspension_id;	/* NULL: minted */
+	const char *reason_code;	/* NULL: "waiting_for_signal" */
+	const char *requested_by;	/* NULL: "worker" */
+	int64_t		timeout_at_ms;	/* engine clock; 0: no timeout */
+	const char *timeout_behavior;	/* FF_TIMEOUT_*, NULL: fail */
+	const char *resume_policy_json; /* NULL: none ({"resume_delay_ms": N}, ...) */
+	const char *continuation_metadata_pointer;	/* NULL: none */
+	const char *idempotency_key;	/* NULL: none. With a key, a repeat by the
+									 * same lease returns the first result (and
+									 * the library re-sends the call once after
+									 * a lost connection) */
+} ff_suspend_args;
+
+typedef enum ff_suspend_outcome
+{
+	FF_SUSPEND_SUSPENDED = 1,	/* suspended: the lease is released */
+	FF_SUSPEND_ALREADY_SATISFIED = 2	/* buffered signals already satisfy the
+										 * condition: nothing suspended, the
+										 * lease and the handle stay valid */
+} ff_suspend_outcome;
+
+typedef struct ff_suspend_waitpoint
+{
+	int32_t		index;			/* binding order, 0 = primary */
+	char	   *waitpoint_id;
+	char	   *waitpoint_key;
+	char	   *waitpoint_token;	/* the signing credential to hand out */
+} ff_suspend_waitpoint;
+
+typedef struct ff_suspend_result
+{
+	ff_suspend_outcome outcome;
+	char	   *suspension_id;
+	ff_suspend_waitpoint *waitpoints;	/* in binding order */
+	size_t		n_waitpoints;
+	ff_handle	handle;			/* the handle the suspension was made with (for
+								 * ff_client_suspend_by_triple: the one built
+								 * from the triple) */
+} ff_suspend_result;
+
+FF_API void ff_suspend_result_clear(ff_suspend_result *r);
+
+/* Suspends the handle's execution. out may be NULL (result discarded). */
+FF_API ff_status ff_client_suspend(ff_client *c, const ff_handle *handle,
+								   const ff_suspend_args *args, ff_suspend_result *out);
+
+/* A lease fence instead of a handle. */
+typedef struct ff_lease_triple
+{
+	const char *execution_id;	/* required */
+	const char *lease_id;		/* required (uuid) */
+	int64_t		lease_epoch;	/* required */
+	const char *attempt_id;		/* NULL: not checked */
+	bool		has_attempt_index;	/* false: the current attempt */
+	int32_t		attempt_index;
+} ff_lease_triple;
+
+FF_API ff_status ff_client_suspend_by_triple(ff_client *c, const ff_lease_triple *fence,
+											 const ff_suspend_args *args,
+											 ff_suspend_result *out);
+
+/* Pending waitpoints (created before suspending; signals are buffered). */
+typedef struct ff_waitpoint_created
+{
+	char	   *waitpoint_id;
+	char	   *waitpoint_key;
+	char	   *waitpoint_token;
+	int64_t		expires_at_ms;
+} ff_waitpoint_created;
+
+FF_API void ff_waitpoint_created_clear(ff_waitpoint_created *w);
+
+/* waitpoint_key NULL: "wpk:<id>"; expires_in_ms 1 ms .. 366 days (required);
+ * waitpoint_id NULL: minted. Needs the handle's live lease. */
+FF_API ff_status ff_client_create_waitpoint(ff_client *c, const ff_handle *handle,
+											const char *waitpoint_key, int64_t expires_in_ms,
+											const char *waitpoint_id,
+											ff_waitpoint_created *out);
+
+/* The token of a pending or active waitpoint of partition "{fp:N}";
+ * *token_out NULL if the waitpoint is missing or closed (free with ff_free).
+ * Administrators only (not granted to PUBLIC). */
+FF_API ff_status ff_client_read_waitpoint_token(ff_client *c, const char *partition_key,
+												const char *waitpoint_id, char **token_out);
+
+/* Closes a pending or active waitpoint (reason NULL: "proactive_close");
+ * *already_closed (may be NULL) tells whether it was closed before. */
+FF_API ff_status ff_client_close_waitpoint(ff_client *c, const char *execution_id,
+										   const char *waitpoint_id, const char *reason,
+										   bool *already_closed);
+
+typedef struct ff_pending_waitpoint
+{
+	char	   *waitpoint_id;
+	char	   *waitpoint_key;
+	char	   *state;			/* pending, active */
+	char	  **required_signal_names;	/* empty: any signal */
+	size_t		n_required_signal_names;
+	int64_t		created_at_ms;
+	int64_t		activated_at_ms;	/* 0: not bound yet */
+	int64_t		expires_at_ms;	/* 0: none */
+	char	   *execution_id;
+	char	   *token_kid;		/* the token, redacted to its kid ... */
+	char	   *token_fingerprint;	/* ... and the first 16 hex digits */
+} ff_pending_waitpoint;
+
+typedef struct ff_pending_waitpoint_list
+{
+	ff_pending_waitpoint *items;
+	size_t		count;
+} ff_pending_waitpoint_list;
+
+/* One page of an execution's pending and active waitpoints by id; after:
+ * NULL, or the last waitpoint_id of the previous page; max_results 0: 100. */
+FF_API ff_status ff_client_list_pending_waitpoints(ff_client *c, const char *execution_id,
+												   const char *after, int32_t max_results,
+												   ff_pending_waitpoint_list *out);
+FF_API void ff_pending_waitpoint_list_clear(ff_pending_waitpoint_list *l);
+
+/* Signals */
+#define FF_SIGNAL_NO_DEDUP	(-1)	/* dedup_ttl_ms: no de-duplication by key */
+#define FF_SIGNAL_NO_LIMIT	(-1)	/* max_signals_per_execution: no limit */
+
+typedef struct ff_signal_args
+{
+	const char *execution_id;	/* required */
+	const char *waitpoint_id;	/* required */
+	const char *waitpoint_token;	/* required */
+	const char *signal_name;	/* required, 1..256 bytes */
+	const char *signal_id;		/* NULL: minted */
+	const char *signal_category;	/* NULL: "signal" */
+	const char *source_type;	/* NULL: "external" */
+	const char *source_identity;	/* NULL: "" */
+	const void *payload;		/* NULL: none; at most 64 KiB */
+	size_t		payload_len;
+	const char *payload_encoding;	/* NULL: none */
+	const char *correlation_id; /* NULL: none */
+	const char *idempotency_key;	/* NULL: none */
+	int64_t		created_at_ms;	/* the sender's time; 0: now */
+	int64_t		dedup_ttl_ms;	/* 0: 86400000; FF_SIGNAL_NO_DEDUP: none */
+	bool		has_resume_delay;	/* override the suspension's resume delay */
+	int64_t		resume_delay_ms;
+	int64_t		max_signals_per_execution;	/* 0: 10000; FF_SIGNAL_NO_LIMIT */
+} ff_signal_args;
+
+typedef struct ff_signal_result
+{
+	bool		duplicate;		/* result "duplicate": nothing was written */
+	bool		satisfied;		/* effect "resume_condition_satisfied": this
+								 * signal resumed the execution */
+	char	   *result;			/* "accepted" or "duplicate" */
+	char	   *signal_id;		/* for a duplicate: the first delivery's */
+	char	   *effect;			/* resume_condition_satisfied,
+								 * appended_to_waitpoint(_duplicate),
+								 * signal_ignored_matcher_failed,
+								 * signal_ignored_not_in_condition,
+								 * buffered_for_pending_waitpoint, duplicate */
+	char	   *public_state;	/* the execution's, afterwards */
+} ff_signal_result;
+
+FF_API void ff_signal_result_clear(ff_signal_result *r);
+
+/*
+ * Delivers a signal with a waitpoint token (how an outside system resumes a
+ * job). Token errors come back as their own kinds: FF_ERR_INVALID_TOKEN
+ * (missing, malformed, bad signature), FF_ERR_INVALID_KID (kid not in the
+ * keystore), FF_ERR_TOKEN_EXPIRED (kid past its grace period),
+ * FF_ERR_INVALID_WAITPOINT_FOR_EXECUTION, FF_ERR_WAITPOINT_NOT_FOUND_YET,
+ * FF_ERR_WAITPOINT_CLOSED, FF_ERR_TARGET_NOT_SIGNALABLE, ... With a signal_id
+ * or an idempotency_key the call is re-sent once after a lost connection
+ * (a repeat is answered "duplicate"). out may be NULL.
+ */
+FF_API ff_status ff_client_deliver_signal(ff_client *c, const ff_signal_args *args,
+										  ff_signal_result *out);
+
+typedef struct ff_approval_args
+{
+	const char *execution_id;	/* required */
+	const char *lane_id;		/* required: the execution's lane */
+	const char *waitpoint_id;	/* required */
+	const char *signal_name;	/* required: "approved", "rejected", ... */
+	const char *idempotency_suffix; /* required: key approval:<name>:<suffix> */
+	int64_t		dedup_ttl_ms;	/* 0: 86400000; FF_SIGNAL_NO_DEDUP */
+	int64_t		max_signals_per_execution;	/* 0: 10000; FF_SIGNAL_NO_LIMIT */
+} ff_approval_args;
+
+/* An operator's signal: the engine uses the waitpoint's own token. */
+FF_API ff_status ff_client_deliver_approval(ff_client *c, const ff_approval_args *args,
+											ff_signal_result *out);
+
+typedef struct ff_signal_info
+{
+	char	   *signal_id;
+	char	   *signal_name;
+	char	   *signal_category;
+	char	   *source_type;
+	char	   *source_identity;
+	char	   *correlation_id; /* NULL if none */
+	int64_t		accepted_at_ms;
+	ff_bytes	payload;		/* data NULL if none */
+	char	   *payload_encoding;	/* NULL if none */
+	char	   *waitpoint_id;	/* NULL for the synthetic timeout signal */
+	char	   *waitpoint_key;	/* NULL for the synthetic timeout signal */
+} ff_signal_info;
+
+typedef struct ff_signal_list
+{
+	ff_signal_info *items;
+	size_t		count;
+} ff_signal_list;
+
+/* The signals that resumed the handle's attempt (its satisfiers, or all its
+ * signals with all_signals), in arrival order; empty if it was never
+ * resumed. Any handle of the attempt works, also a stale one. */
+FF_API ff_status ff_client_observe_signals(ff_client *c, const ff_handle *handle,
+										   bool all_signals, ff_signal_list *out);
+FF_API void ff_signal_list_clear(ff_signal_list *l);
+
+/* Resuming */
+typedef struct ff_claim_resumed_args
+{
+	const char *execution_id;	/* required */
+	const char *worker_id;		/* required */
+	const char *worker_instance_id; /* required */
+	const char *lane_id;		/* required: the execution's lane */
+	int64_t		lease_ttl_ms;	/* 0: 30000 */
+	bool		has_current_attempt_index;	/* check the attempt index */
+	int32_t		current_attempt_index;
+	int64_t		remaining_attempt_timeout_ms;	/* 0: the policy's full timeout */
+	const char *const *capabilities;
+	size_t		n_capabilities;
+	const char *lease_id;		/* NULL: minted */
+} ff_claim_resumed_args;
+
+typedef struct ff_resumed_claim
+{
+	ff_claimed	claimed;		/* handle, execution_id, attempt_index (the same
+								 * as before the suspension), lease_epoch (the
+								 * next one), lease_expires_at_ms,
+								 * input_payload */
+	char	   *attempt_id;		/* the same attempt id */
+	char	   *lease_id;		/* the new lease */
+} ff_resumed_claim;
+
+FF_API void ff_resumed_claim_clear(ff_resumed_claim *r);
+
+/* Claims one resumed execution: the same attempt continues under a new
+ * lease (ff_client_claim on the lane picks resumed executions up too). */
+FF_API ff_status ff_client_claim_resumed(ff_client *c, const ff_claim_resumed_args *args,
+										 ff_resumed_claim *out);
+
+/* Operator resume, whatever the condition: claimable now (resume_delay_ms
+ * 0) or after the delay. trigger_type NULL: "signal". *public_state_out
+ * (may be NULL; free with ff_free): "waiting" or "delayed". */
+FF_API ff_status ff_client_resume_execution(ff_client *c, const char *execution_id,
+											const char *trigger_type, int64_t resume_delay_ms,
+											char **public_state_out);
+
+typedef struct ff_expire_result
+{
+	char	   *outcome;		/* the behaviour applied (fail, cancel, expire,
+								 * auto_resume_with_timeout_signal, escalate),
+								 * or not_suspended, no_active_suspension,
+								 * not_yet_due */
+	char	   *public_state;
+} ff_expire_result;
+
+FF_API void ff_expire_result_clear(ff_expire_result *r);
+
+/* Applies one execution's suspension timeout if it is due. */
+FF_API ff_status ff_client_expire_suspension(ff_client *c, const char *execution_id,
+											 ff_expire_result *out);
+
+/* Listing */
+typedef struct ff_suspended_execution
+{
+	char	   *execution_id;
+	int64_t		suspended_at_ms;
+	char	   *reason;			/* the reason code */
+	char	   *suspension_id;
+	int64_t		timeout_at_ms;	/* 0: none */
+} ff_suspended_execution;
+
+typedef struct ff_suspended_list
+{
+	ff_suspended_execution *items;
+	size_t		count;
+} ff_suspended_list;
+
+/* One page of the executions of partition "{fp:N}" suspended now, oldest
+ * suspension first; cursor: NULL or the last execution_id of the previous
+ * page; max_results 0: 100 (clamped to 1000). */
+FF_API ff_status ff_client_list_suspended(ff_client *c, const char *partition_key,
+										  const char *cursor, int32_t max_results,
+										  ff_suspended_list *out);
+FF_API void ff_suspended_list_clear(ff_suspended_list *l);
+
+/* Keystore administration (not granted to PUBLIC) */
+typedef struct ff_hmac_seed_result
+{
+	char	   *outcome;		/* "seeded" or "already_seeded" */
+	char	   *seeded_kid;
+	bool		same_secret;	/* already_seeded: the secret was the same */
+} ff_hmac_seed_result;
+
+FF_API void ff_hmac_seed_result_clear(ff_hmac_seed_result *r);
+
+/* Installs the first kid; secret_hex: exactly 64 hex digits. */
+FF_API ff_status ff_client_seed_hmac_secret(ff_client *c, const char *kid,
+											const char *secret_hex, ff_hmac_seed_result *out);
+
+typedef struct ff_hmac_rotate_result
+{
+	int32_t		partition;		/* 0: the keystore is global */
+	char	   *outcome;		/* "rotated", "noop", ... */
+	char	   *previous_kid;	/* NULL if none */
+	char	   *current_kid;
+	int32_t		gc_count;		/* kids past their grace, deleted */
+} ff_hmac_rotate_result;
+
+FF_API void ff_hmac_rotate_result_clear(ff_hmac_rotate_result *r);
+
+/* Makes new_kid active; the previous kid keeps verifying for grace_ms (0:
+ * stops at once; choose more than your longest suspension, e.g. 86400000).
+ * new_secret_hex: an even number of hex digits, 32 to 1024. */
+FF_API ff_status ff_client_rotate_hmac_secret(ff_client *c, const char *new_kid,
+											  const char *new_secret_hex, int64_t grace_ms,
+											  ff_hmac_rotate_result *out);
+
+typedef struct ff_hmac_kid
+{
+	char	   *kid;
+	bool		active;
+	int64_t		rotated_at_ms;
+	int64_t		expires_at_ms;	/* 0 for the active kid */
+} ff_hmac_kid;
+
+typedef struct ff_hmac_kid_list
+{
+	ff_hmac_kid *items;
+	size_t		count;
+} ff_hmac_kid_list;
+
+/* The active kid and the retired kids still in grace (never secrets). */
+FF_API ff_status ff_client_list_hmac_kids(ff_client *c, ff_hmac_kid_list *out);
+FF_API void ff_hmac_kid_list_clear(ff_hmac_kid_list *l);
+
+/* The token primitive (no keystore): *token_out = "<kid>:<hex of
+ * HMAC-SHA256(secret, kid:message)>"; *verdict_out = "ok", "malformed",
+ * "wrong_kid" or "signature_mismatch". Free with ff_free. */
+FF_API ff_status ff_client_waitpoint_token_sign(ff_client *c, const void *secret,
+												size_t secret_len, const char *kid,
+												const char *message, char **token_out);
+FF_API ff_status ff_client_waitpoint_token_check(ff_client *c, const void *secret,
+												 size_t secret_len, const char *kid,
+												 const char *message, const char *token,
+												 char **verdict_out);
+
+/* Reconcilers: one pass; *changed (may be NULL); batch_size 0: 1000. */
+FF_API ff_status ff_client_reconcile_suspension_timeout(ff_client *c, int32_t batch_size,
+														int32_t *changed);
+FF_API ff_status ff_client_reconcile_pending_waitpoint_expiry(ff_client *c, int32_t batch_size,
+															  int32_t *changed);
+
+/* The signal-event outbox: one event per accepted signal */
+typedef struct ff_signal_event
+{
+	int64_t		event_id;
+	char	   *execution_id;
+	char	   *signal_id;
+	char	   *waitpoint_id;	/* NULL if none */
+	char	   *signal_name;
+	char	   *source_type;
+	char	   *source_identity;
+	char	   *effect;			/* the real effect (see ff_signal_result) */
+	char	   *ns;				/* NULL if none */
+	char	   *lane_id;
+	int64_t		delivered_at_ms;
+} ff_signal_event;
+
+typedef struct ff_signal_event_list
+{
+	ff_signal_event *items;
+	size_t		count;
+} ff_signal_event_list;
+
+/* Events with event_id > after_event_id, in order; max_events 0: 100. */
+FF_API ff_status ff_client_signal_events(ff_client *c, int64_t after_event_id,
+										 int32_t max_events, ff_signal_event_list *out);
+FF_API void ff_signal_event_list_clear(ff_signal_event_list *l);
+
+/* The reader of an FF_EVENTS_SIGNAL subscription (same rules as
+ * ff_subscription_next_completions). */
+FF_API ff_status ff_subscription_next_signal_events(ff_subscription *s, int timeout_ms,
+													ff_signal_event_list *out);
+
+/* ========================================================================
  * Worker runtime
  * ======================================================================== */
 typedef struct ff_job ff_job;	/* valid during one handler call */
@@ -700,8 +1128,11 @@ typedef enum ff_job_outcome
 								 * "handler failed", transient) */
 	FF_JOB_CANCEL = 2,			/* ff_cancel (reason from ff_job_set_cancel_reason) */
 	FF_JOB_DELAY = 3,			/* ff_delay until ff_job_set_delay's time */
-	FF_JOB_ABANDON = 4			/* do nothing: the lease runs out and the execution
+	FF_JOB_ABANDON = 4,			/* do nothing: the lease runs out and the execution
 								 * is reclaimed later */
+	FF_JOB_SUSPENDED = 5		/* the handler suspended the execution with
+								 * ff_job_suspend (outcome suspended): nothing
+								 * more to do; it comes back once resumed */
 } ff_job_outcome;
 
 typedef ff_job_outcome (*ff_job_handler) (ff_job *job, void *user_data);
@@ -737,6 +1168,13 @@ FF_API void ff_job_set_delay(ff_job *job, int64_t delay_until_ms);
 /* ff_client_progress on the job's own connection. */
 FF_API ff_status ff_job_progress(ff_job *job, int32_t percent, const char *message);
 
+/* ff_client_suspend of the job's execution on the job's own connection.
+ * With outcome FF_SUSPEND_SUSPENDED the lease is gone: hand out the tokens
+ * and return FF_JOB_SUSPENDED (the execution comes back to a handler, same
+ * attempt, once resumed). FF_SUSPEND_ALREADY_SATISFIED: keep working. */
+FF_API ff_status ff_job_suspend(ff_job *job, const ff_suspend_args *args,
+								ff_suspend_result *out);
+
 typedef enum ff_log_level
 {
 	FF_LOG_DEBUG = 0,
@@ -764,6 +1202,7 @@ typedef struct ff_worker_stats
 	unsigned long empty_claims; /* ... that found nothing */
 	unsigned long wakeups;		/* idle waits cut short by a notification */
 	unsigned long max_running;	/* most handlers running at the same time */
+	unsigned long suspended;	/* FF_JOB_SUSPENDED after ff_job_suspend */
 } ff_worker_stats;
 
 typedef struct ff_worker_options

@@ -63,6 +63,7 @@ static const ffc_kind kinds[] = {
 	{FF_ERR_INVALID_FRAME_TYPE, "YFV24", "invalid_frame_type"},
 	{FF_ERR_CORRUPTION, "YFV25", "corruption"},
 	{FF_ERR_HANDLE_FROM_OTHER_BACKEND, "YFV26", "handle_from_other_backend"},
+	{FF_ERR_TOKEN_EXPIRED, "YFV27", "token_expired"},
 
 	{FF_ERR_USE_CLAIM_RESUMED_EXECUTION, "YFC01", "use_claim_resumed_execution"},
 	{FF_ERR_NOT_A_RESUMED_EXECUTION, "YFC02", "not_a_resumed_execution"},

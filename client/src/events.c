@@ -1,6 +1,7 @@
 /*
  * events.c - outbox readers (ff_completion_events, ff_lease_events) and
- * subscriptions.
+ * subscriptions (also to the signal-event outbox, whose reader
+ * ff_client_signal_events is in suspend.c).
  *
  * A subscription is a cursor (the last event id handed to the caller) plus
  * LISTEN on the outbox's channel. Each ff_subscription_next_* call reads
@@ -212,7 +213,9 @@ ff_subscription_open(ff_client *c, ff_event_source source, int64_t after_event_i
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	ffc_clear_error(c);
-	if (out == NULL || (source != FF_EVENTS_COMPLETION && source != FF_EVENTS_LEASE) ||
+	if (out == NULL ||
+		(source != FF_EVENTS_COMPLETION && source != FF_EVENTS_LEASE &&
+		 source != FF_EVENTS_SIGNAL) ||
 		after_event_id < 0)
 		return ffc_set_error(c, FF_ERR_USAGE,
 							 "ff_subscription_open: bad source, cursor or out pointer");
@@ -222,7 +225,8 @@ ff_subscription_open(ff_client *c, ff_event_source source, int64_t after_event_i
 		return ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
 	s->c = c;
 	s->source = source;
-	s->channel = source == FF_EVENTS_COMPLETION ? "ff_completion" : "ff_lease_event";
+	s->channel = source == FF_EVENTS_COMPLETION ? "ff_completion"
+		: source == FF_EVENTS_SIGNAL ? "ff_signal_event" : "ff_lease_event";
 	s->cursor = after_event_id;
 	s->batch_size = opts && opts->batch_size > 0 ? opts->batch_size : 100;
 	if (s->batch_size > 10000)
@@ -277,6 +281,17 @@ fetch(ff_subscription *s, void *out, size_t *n)
 		ff_completion_event_list *l = out;
 
 		st = ff_client_completion_events(s->c, s->cursor, s->batch_size, l);
+		if (st == FF_OK && l->count > 0)
+		{
+			*n = l->count;
+			s->cursor = l->items[l->count - 1].event_id;
+		}
+	}
+	else if (s->source == FF_EVENTS_SIGNAL)
+	{
+		ff_signal_event_list *l = out;
+
+		st = ff_client_signal_events(s->c, s->cursor, s->batch_size, l);
 		if (st == FF_OK && l->count > 0)
 		{
 			*n = l->count;
@@ -348,6 +363,15 @@ sub_next(ff_subscription *s, int timeout_ms, void *out)
 	}
 }
 
+/* the reader a subscription's events are read with */
+static const char *
+reader_of(const ff_subscription *s)
+{
+	return s->source == FF_EVENTS_COMPLETION ? "ff_subscription_next_completions"
+		: s->source == FF_EVENTS_SIGNAL ? "ff_subscription_next_signal_events"
+		: "ff_subscription_next_lease_events";
+}
+
 ff_status
 ff_subscription_next_completions(ff_subscription *s, int timeout_ms,
 								 ff_completion_event_list *out)
@@ -357,7 +381,7 @@ ff_subscription_next_completions(ff_subscription *s, int timeout_ms,
 	memset(out, 0, sizeof(*out));
 	if (s->source != FF_EVENTS_COMPLETION)
 		return ffc_set_error(s->c, FF_ERR_USAGE,
-							 "this subscription delivers lease events: use ff_subscription_next_lease_events");
+							 "this subscription is not for completions: use %s", reader_of(s));
 	return sub_next(s, timeout_ms, out);
 }
 
@@ -369,6 +393,18 @@ ff_subscription_next_lease_events(ff_subscription *s, int timeout_ms, ff_lease_e
 	memset(out, 0, sizeof(*out));
 	if (s->source != FF_EVENTS_LEASE)
 		return ffc_set_error(s->c, FF_ERR_USAGE,
-							 "this subscription delivers completions: use ff_subscription_next_completions");
+							 "this subscription is not for lease events: use %s", reader_of(s));
+	return sub_next(s, timeout_ms, out);
+}
+
+ff_status
+ff_subscription_next_signal_events(ff_subscription *s, int timeout_ms, ff_signal_event_list *out)
+{
+	if (s == NULL || out == NULL)
+		return s ? ffc_set_error(s->c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
+	memset(out, 0, sizeof(*out));
+	if (s->source != FF_EVENTS_SIGNAL)
+		return ffc_set_error(s->c, FF_ERR_USAGE,
+							 "this subscription is not for signal events: use %s", reader_of(s));
 	return sub_next(s, timeout_ms, out);
 }

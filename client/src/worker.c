@@ -16,7 +16,10 @@
  *     errors (the engine treats repeated complete / fail / cancel as replays);
  *   - one renewer thread renews every claimed lease each lease_ttl/3.
  * A lease that is gone (stale_lease, lease_expired, execution_not_active)
- * ends that job only. Shutdown (signal, stop flag, ff_worker_request_stop,
+ * ends that job only. A handler that suspends its execution (ff_job_suspend,
+ * then FF_JOB_SUSPENDED) gives the lease back: nothing is renewed or
+ * finished for it; once resumed, a claim hands the same attempt to a
+ * handler again. Shutdown (signal, stop flag, ff_worker_request_stop,
  * max_jobs, exit_when_idle) stops claiming, lets the handlers finish every
  * job already claimed, then returns.
  */
@@ -61,6 +64,7 @@ struct ff_job
 	ff_bytes	fail_detail;
 	char	   *cancel_reason;
 	int64_t		delay_until_ms;
+	bool		suspended;		/* ff_job_suspend suspended the execution */
 
 	ff_job	   *qnext;			/* run queue */
 	ff_job	   *aprev;			/* active list */
@@ -264,6 +268,30 @@ ff_job_progress(ff_job *job, int32_t percent, const char *message)
 	return ff_client_progress(job->client, &job->claim.handle, percent, message);
 }
 
+ff_status
+ff_job_suspend(ff_job *job, const ff_suspend_args *args, ff_suspend_result *out)
+{
+	ff_suspend_result r = {0};
+	ff_status	s;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (job == NULL || job->client == NULL)
+		return FF_ERR_USAGE;
+	s = ff_client_suspend(job->client, &job->claim.handle, args, &r);
+	if (s == FF_OK && r.outcome == FF_SUSPEND_SUSPENDED)
+	{
+		/* the lease was released with the suspension: stop renewing it */
+		job->suspended = true;
+		atomic_store(&job->lease_lost, true);
+	}
+	if (s == FF_OK && out)
+		*out = r;
+	else
+		ff_suspend_result_clear(&r);
+	return s;
+}
+
 static void
 job_free(ff_job *job)
 {
@@ -424,6 +452,18 @@ finish_job(ffw *w, ff_client *c, ff_job *job, ff_job_outcome outcome)
 			count(w, &w->stats.abandoned);
 			wlog(w, FF_LOG_INFO, "%s: abandoned by the handler", id);
 			return;
+		case FF_JOB_SUSPENDED:
+			if (job->suspended)
+			{
+				count(w, &w->stats.suspended);
+				wlog(w, FF_LOG_INFO, "%s: attempt %d suspended", id, (int) job->claim.attempt_index);
+				return;
+			}
+			/* no suspension was made: the lease is still ours, fail it */
+			kind = CALL_FAIL;
+			message = "handler returned FF_JOB_SUSPENDED without suspending (ff_job_suspend)";
+			classification = job->fail_class;
+			break;
 		case FF_JOB_COMPLETE:
 			kind = CALL_COMPLETE;
 			break;

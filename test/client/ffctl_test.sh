@@ -289,5 +289,194 @@ if command -v valgrind >/dev/null 2>&1; then
     grep -v '^ffctl worker:' "$TMP/vg2" | sed 's/^/#   /' | head -n 40
 fi
 
+# --- suspension, waitpoints and signals (cmd_suspend.c) -------------------------
+# (test_suspend ran before in the same database: the keystore has an active kid)
+out=$(ff --json hmac list)
+kid=$(sql "SELECT e ->> 'kid' FROM jsonb_array_elements(\$j\$$out\$j\$::jsonb) e WHERE (e ->> 'active')::boolean")
+ok $([ -n "$kid" ] && echo 0 || echo 1) "hmac list --json shows the active kid ($kid)"
+ff hmac seed "seed2-$SFX" --generate >/dev/null 2>"$TMP/err"
+is "$?" 1 "hmac seed of a second kid: exit 1 (rotate instead)"
+ff hmac seed "k-$SFX" >/dev/null 2>&1
+is "$?" 2 "hmac seed without a secret: exit 2"
+ff --json hmac rotate "k-$SFX" --secret-hex abc >/dev/null 2>"$TMP/err"
+is "$?/$(jget "$(cat "$TMP/err")" error,kind)" "1/invalid_secret_hex" "hmac rotate with a bad secret: invalid_secret_hex"
+out=$(ff --json hmac rotate "k-$SFX" --generate --grace-ms 3600000)
+is "$(jget "$out" outcome)/$(jget "$out" previous_kid)/$(jget "$out" current_kid)" "rotated/$kid/k-$SFX" \
+    "hmac rotate --generate: the new kid is active"
+ff hmac list | grep -q "^k-$SFX  *active"
+ok $? "hmac list (human)"
+sql "SELECT count(*) FROM ff_waitpoint_hmac WHERE kid = 'k-$SFX' AND length(secret) = 32" | grep -qx 1
+ok $? "... with a generated 256-bit secret"
+
+S=susp-$SFX
+sid=$(ff enqueue --lane "$S" --payload order)
+h=$(jget "$(ff --json claim --lane "$S")" 0,handle)
+ff suspend "$h" >/dev/null 2>&1
+is "$?" 2 "suspend without waitpoints: exit 2"
+ff suspend "$h" --waitpoint wpk:x --condition '{"Single": {"waitpoint_key": "wpk:y"}}' >/dev/null 2>"$TMP/err"
+is "$?" 1 "suspend with a condition on another key: exit 1"
+grep -q 'waitpoint_key_mismatch' "$TMP/err"
+ok $? "... the rule is named"
+out=$(ff --json suspend "$h" --waitpoint wpk:approval \
+    --condition '{"Single": {"waitpoint_key": "wpk:approval", "matcher": {"ByName": "approved"}}}' \
+    --reason waiting_for_approval --timeout-ms 3600000 --on-timeout cancel --idempotency-key s1)
+is "$(jget "$out" outcome)/$(jget "$out" waitpoints,0,waitpoint_key)/$(jget "$out" handle)" \
+    "suspended/wpk:approval/$h" "suspend --json: suspended, the waitpoint, the handle"
+wp=$(jget "$out" waitpoints,0,waitpoint_id)
+tok=$(jget "$out" waitpoints,0,waitpoint_token)
+is "${tok%%:*}" "k-$SFX" "the token is signed by the active kid"
+out2=$(ff --json suspend "$h" --waitpoint wpk:approval --idempotency-key s1)
+is "$(jget "$out2" waitpoints,0,waitpoint_token)" "$tok" "suspend again with the same key: the first result"
+ff suspend "$h" --waitpoint wpk:other >/dev/null 2>"$TMP/err"
+is "$?" 1 "suspend again without the key: exit 1"
+grep -q 'already_suspended' "$TMP/err"
+ok $? "... already_suspended"
+is "$(jget "$(ff --json describe "$sid")" public_state)" "suspended" "describe: suspended"
+ff suspended --lane "$S" | grep -q "^$sid  *waiting_for_approval"
+ok $? "suspended --lane lists it with its reason"
+out=$(ff --json suspended --partition "$(sql "SELECT ff_execution_partition('$sid')")" --limit 1000)
+is "$(sql "SELECT e ->> 'reason' FROM jsonb_array_elements(\$j\$$out\$j\$::jsonb) e WHERE e ->> 'execution_id' = '$sid'")" \
+    "waiting_for_approval" "suspended --partition --json"
+out=$(ff --json waitpoints "$sid")
+is "$(jget "$out" 0,waitpoint_id)/$(jget "$out" 0,state)/$(jget "$out" 0,required_signal_names,0)/$(jget "$out" 0,token_kid)" \
+    "$wp/active/approved/k-$SFX" "waitpoints --json: active, requires approved, token kid"
+is "$(jget "$out" 0,token_fingerprint)" "$(echo "${tok#*:}" | cut -c1-16)" "... the token redacted to its fingerprint"
+is "$(ff waitpoint token "$sid" "$wp")" "$tok" "waitpoint token EXECUTION_ID WAITPOINT_ID"
+ff waitpoint token "$sid" 00000000-0000-4000-8000-000000000001 >/dev/null 2>&1
+is "$?" 4 "waitpoint token of an unknown waitpoint: exit 4"
+ff waitpoint bogus >/dev/null 2>&1
+is "$?" 2 "waitpoint with an unknown subcommand: exit 2"
+
+ff --json signal --execution "$sid" --waitpoint "$wp" --token "${tok%?}0" --name approved >/dev/null 2>"$TMP/err"
+is "$?/$(jget "$(cat "$TMP/err")" error,kind)/$(jget "$(cat "$TMP/err")" error,sqlstate)" "1/invalid_token/YFV08" \
+    "signal with a tampered token: exit 1, invalid_token"
+ff --json signal --execution "$sid" --waitpoint "$wp" --token "nokid-$SFX:${tok#*:}" --name approved >/dev/null 2>"$TMP/err"
+is "$(jget "$(cat "$TMP/err")" error,kind)" "invalid_kid" "signal with an unknown kid: invalid_kid"
+ff signal --execution "$sid" --waitpoint "$wp" --name approved >/dev/null 2>&1
+is "$?" 2 "signal without a token: exit 2"
+out=$(ff --json signal --execution "$sid" --waitpoint "$wp" --token "$tok" --name nope)
+is "$(jget "$out" result)/$(jget "$out" effect)/$(jget "$out" public_state)" "accepted/signal_ignored_matcher_failed/suspended" \
+    "signal with another name: accepted, ignored, still suspended"
+
+cursor=$(sql "SELECT coalesce(max(event_id), 0) FROM ff_signal_event")
+ff --json signals --follow --after "$cursor" --execution "$sid" --count 1 --timeout-ms 15000 >"$TMP/sig" 2>"$TMP/sig.err" &
+BGPID=$!
+sleep 0.3
+printf 'the approval' >"$TMP/payload"
+echo "$tok" | ff signal --execution "$sid" --waitpoint "$wp" --token-file - --name approved \
+    --payload-file "$TMP/payload" --idempotency-key approval-$SFX >"$TMP/out"
+is "$?" 0 "signal --token-file - --payload-file: exit 0"
+grep -q '^accepted: resume_condition_satisfied .*execution waiting' "$TMP/out"
+ok $? "... resume_condition_satisfied, the execution is waiting"
+wait "$BGPID"
+rc=$?
+BGPID=
+is "$rc/$(jget "$(cat "$TMP/sig")" effect)/$(jget "$(cat "$TMP/sig")" signal_name)" "0/resume_condition_satisfied/approved" \
+    "signals --follow saw the satisfying signal"
+out=$(ff --json signal --execution "$sid" --waitpoint "$wp" --token "$tok" --name approved --idempotency-key approval-$SFX)
+is "$(jget "$out" result)" "duplicate" "the same signal again: duplicate"
+ff signal --execution "$sid" --waitpoint "$wp" --token "$tok" --name approved >/dev/null 2>"$TMP/err"
+grep -q 'waitpoint_closed' "$TMP/err"
+ok $? "a new signal after the resume: waitpoint_closed"
+ff signals --after "$cursor" --execution "$sid" | grep -c 'approved\|nope' | grep -qx 1
+ok $? "signals (no --follow) reads after the cursor"
+ff suspended --lane "$S" | grep -q "$sid"
+ok $(( ! $? )) "no longer listed as suspended"
+
+ff claim-resumed "$sid" --lane "wrong-$SFX" >/dev/null 2>&1
+is "$?" 1 "claim-resumed on the wrong lane: exit 1"
+out=$(ff --json claim-resumed "$sid" --lane "$S")
+h2=$(jget "$out" handle)
+is "$(jget "$out" attempt_index)/$(jget "$out" lease_epoch)/$(jget "$out" input_payload)" "0/2/order" \
+    "claim-resumed: the same attempt, the next epoch, the input"
+out=$(ff --json observe "$h2")
+is "$(jget "$out" 0,signal_name)/$(jget "$out" 0,payload)/$(sql "SELECT jsonb_array_length(\$j\$$out\$j\$::jsonb)")" \
+    "approved/the approval/1" "observe: the satisfier with its payload"
+is "$(sql "SELECT jsonb_array_length(\$j\$$(ff --json observe --all "$h2")\$j\$::jsonb)")" 2 "observe --all: both signals"
+ff observe "$h2" | grep -q 'approved signal source=external/- waitpoint=wpk:approval payload=the approval'
+ok $? "observe (human)"
+ff complete "$h" >/dev/null 2>&1
+is "$?" 5 "the handle from before the suspension: exit 5 (stale)"
+ff complete "$h2" --result shipped >/dev/null
+is "$(ff result "$sid")" "shipped" "the resumed attempt completes"
+ff resume "$sid" >/dev/null 2>"$TMP/err"
+is "$?" 1 "resume of a completed execution: exit 1"
+grep -q 'execution_not_suspended' "$TMP/err"
+ok $? "... execution_not_suspended"
+
+# by lease triple; operator resume; approvals
+t1=$(ff enqueue --lane "$S-2")
+ff claim --lane "$S-2" >/dev/null
+d=$(ff --json describe "$t1")
+out=$(ff --json suspend --execution "$t1" --lease-id "$(jget "$d" lease,lease_id)" --lease-epoch 1 \
+    --attempt-index 0 --waitpoint wpk:t --condition '"OperatorOnly"')
+is "$(jget "$out" outcome)" "suspended" "suspend --execution --lease-id --lease-epoch (lease triple)"
+ff suspend --execution "$t1" --lease-id "$(jget "$d" lease,lease_id)" --lease-epoch 9 --waitpoint wpk:u >/dev/null 2>&1
+is "$?" 5 "suspend by triple with a wrong epoch: exit 5 (stale_lease)"
+is "$(ff resume "$t1" --delay-ms 3600000)" "resumed: delayed" "resume --delay-ms (operator)"
+ff claim-resumed "$t1" --lane "$S-2" >/dev/null 2>"$TMP/err"
+grep -q 'execution_not_leaseable' "$TMP/err"
+ok $? "claim-resumed during the resume delay: execution_not_leaseable"
+
+t2=$(ff enqueue --lane "$S-3")
+h3=$(jget "$(ff --json claim --lane "$S-3")" 0,handle)
+out=$(ff --json suspend "$h3" --waitpoint wpk:ok \
+    --condition '{"Single": {"waitpoint_key": "wpk:ok", "matcher": {"ByName": "approved"}}}')
+wp3=$(jget "$out" waitpoints,0,waitpoint_id)
+out=$(ff --json approve "$t2" --lane "$S-3" --waitpoint "$wp3" --reject)
+is "$(jget "$out" effect)" "signal_ignored_matcher_failed" "approve --reject: not what the condition waits for"
+out=$(ff --json approve "$t2" --lane "$S-3" --waitpoint "$wp3")
+is "$(jget "$out" effect)/$(jget "$out" public_state)" "resume_condition_satisfied/waiting" "approve: resumes it"
+is "$(jget "$(ff --json approve "$t2" --lane "$S-3" --waitpoint "$wp3")" result)" "duplicate" \
+    "approve again (same waitpoint): duplicate"
+ff approve "$t2" --lane "wrong-$SFX" --waitpoint "$wp3" --suffix 2 >/dev/null 2>"$TMP/err"
+grep -q 'lane_mismatch' "$TMP/err"
+ok $? "approve with the wrong lane: lane_mismatch"
+
+# pending waitpoints
+t3=$(ff enqueue --lane "$S-4")
+h4=$(jget "$(ff --json claim --lane "$S-4")" 0,handle)
+out=$(ff --json waitpoint create "$h4" --key wpk:early --expires-ms 600000)
+wp4=$(jget "$out" waitpoint_id)
+tok4=$(jget "$out" waitpoint_token)
+is "$(jget "$out" waitpoint_key)" "wpk:early" "waitpoint create --json"
+out=$(ff --json signal --execution "$t3" --waitpoint "$wp4" --token "$tok4" --name early)
+is "$(jget "$out" effect)/$(jget "$out" public_state)" "buffered_for_pending_waitpoint/active" \
+    "a signal before the suspension is buffered"
+wp5=$(ff waitpoint create "$h4" --expires-ms 600000 | awk '$1 == "waitpoint_id" {print $2}')
+is "$(ff waitpoint close "$t3" "$wp5")/$(ff waitpoint close "$t3" "$wp5" --reason again)" "closed/already_closed" \
+    "waitpoint close, twice"
+ff waitpoint create "$h4" --expires-ms 0 >/dev/null 2>"$TMP/err"
+is "$?" 1 "waitpoint create --expires-ms 0: exit 1 (the engine's range)"
+out=$(ff --json suspend "$h4" --use-pending "$wp4")
+is "$(jget "$out" outcome)/$(jget "$out" waitpoints,0,waitpoint_token)" "already_satisfied/$tok4" \
+    "suspend --use-pending: already_satisfied by the buffered signal"
+ff complete "$h4" >/dev/null
+is "$?" 0 "... and the handle still completes"
+
+out=$(ff --json suspension expire "$t3")
+is "$(jget "$out" outcome)/$(jget "$out" public_state)" "not_suspended/completed" "suspension expire of a completed execution"
+out=$(ff --json suspension reconcile)
+is "$(sql "SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(\$j\$$out\$j\$::jsonb) k")" \
+    "pending_waitpoint_expiry,suspension_timeout" "suspension reconcile --json runs both"
+ff suspension reconcile nonsense >/dev/null 2>&1
+is "$?" 2 "suspension reconcile of an unknown reconciler: exit 2"
+
+if command -v valgrind >/dev/null 2>&1; then
+    t5=$(ff enqueue --lane "$S-5")
+    h5=$(jget "$(ff --json claim --lane "$S-5")" 0,handle)
+    "${VG[@]}" "$FFCTL" --json suspend "$h5" --waitpoint wpk:a --waitpoint wpk:b >"$TMP/vgs" 2>"$TMP/vg3"
+    is "$?" 0 "valgrind: ffctl suspend --json, no errors or leaks"
+    [ -s "$TMP/vg3" ] && sed 's/^/#   /' "$TMP/vg3" | head -n 40
+    out=$(cat "$TMP/vgs")
+    "${VG[@]}" "$FFCTL" signal --execution "$t5" --waitpoint "$(jget "$out" waitpoints,1,waitpoint_id)" \
+        --token "$(jget "$out" waitpoints,1,waitpoint_token)" --name b --payload x >/dev/null 2>"$TMP/vg4"
+    is "$?" 0 "valgrind: ffctl signal, no errors or leaks"
+    [ -s "$TMP/vg4" ] && sed 's/^/#   /' "$TMP/vg4" | head -n 40
+    "${VG[@]}" "$FFCTL" --json waitpoints "$t5" >/dev/null 2>"$TMP/vg5"
+    is "$?" 0 "valgrind: ffctl waitpoints --json, no errors or leaks"
+    [ -s "$TMP/vg5" ] && sed 's/^/#   /' "$TMP/vg5" | head -n 40
+fi
+
 echo "1..$T"
 [ "$FAILS" -eq 0 ]

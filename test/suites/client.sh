@@ -8,6 +8,8 @@
 #   test_batch   the batch calls (create / renew / complete / fail many) (under valgrind)
 #   test_worker  the worker runtime end to end                  (natively, then a
 #                quick variant under valgrind)
+#   test_suspend suspension, waitpoints, signals, the signal-event
+#                subscription, a worker resumed by `ffctl signal`  (under valgrind)
 #   ffctl_test.sh  ffctl driven as a user would (one run under valgrind)
 # Every test line of those programs is re-emitted here as one TAP line; a
 # program that dies before its plan, or a valgrind report of errors or
@@ -142,6 +144,7 @@ run_valgrind test_events test/client/test_events
 run_valgrind test_batch test/client/test_batch
 run_tap test_worker test/client/test_worker
 FF_TEST_QUICK=1 run_valgrind test_worker_quick test/client/test_worker
+FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_suspend test/client/test_suspend
 
 # --- ffctl ---------------------------------------------------------------------
 FFCTL="$ROOT/client/bin/ffctl" run_tap ffctl bash test/client/ffctl_test.sh
