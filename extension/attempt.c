@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 
 #include "flowfabric.h"
+#include "stream.h"
 
 #define ATTEMPT_COLUMNS \
 	"partition_key, execution_id, attempt_index, attempt_id, attempt_type, " \
@@ -181,6 +182,9 @@ ff_attempt_end(const FFExecRow *exec, FFAttemptRow *attempt, const char *lifecyc
 	if (strcmp(lifecycle, "suspended") != 0)
 		attempt->ended_at_ms = now;
 	ff_attempt_store(attempt);
+	/* an ended attempt's output stream closes with it (stream.c) */
+	if (strcmp(lifecycle, "suspended") != 0)
+		ff_stream_attempt_ended(exec, attempt, now);
 }
 
 /* Fencing */
@@ -210,6 +214,11 @@ ff_fence_lock(bytea *raw, FFFence *f)
 		memcmp(&f->attempt.attempt_id, &h->attempt_id, sizeof(pg_uuid_t)) == 0 &&
 		f->attempt.lease_epoch == (int64) h->lease_epoch;
 
+	/* an operator cancel or revoke ended this very lease (operator.c) */
+	if (f->same_lease && f->attempt.end_reason != NULL &&
+		(strcmp(f->attempt.end_reason, "operator_cancel") == 0 ||
+		 strcmp(f->attempt.end_reason, "operator_revoke") == 0))
+		return FF_FENCE_REVOKED;
 	if (!ff_exec_is(&f->exec, "active"))
 		return FF_FENCE_NOT_ACTIVE;
 	if (!f->same_lease || f->exec.attempt_index != (int32) h->attempt_index ||

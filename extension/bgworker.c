@@ -106,6 +106,10 @@ static const FFReconcilerDef ff_reconcilers[] = {
 	/* backstops for work a cascade left to rows another transaction held */
 	{"sibling_cancel", "ff_reconcile_sibling_cancel", 1000, NULL},
 	{"dependencies", "ff_reconcile_dependencies", 5000, NULL},
+	{"worker_expiry", "ff_reconcile_worker_expiry", 5000,
+	"SELECT min(last_heartbeat_ms + liveness_ttl_ms) FROM ff_worker_registry WHERE last_heartbeat_ms + liveness_ttl_ms > $1"},
+	{"claim_grant_expiry", "ff_reconcile_claim_grants", 10000, NULL},
+	{"stream_retention", "ff_reconcile_stream_retention", 60000, NULL},
 };
 
 #define FF_NUM_RECONCILERS		lengthof(ff_reconcilers)

@@ -7,6 +7,8 @@
  * worker has, locked FOR UPDATE SKIP LOCKED so concurrent workers never
  * receive the same execution. Claimable means eligible now, or active with
  * an expired lease (a reclaim: a new attempt replaces the vanished worker's).
+ * A paused lane hands out nothing, a draining lane only started work, and
+ * an execution reserved by another worker's live claim grant is skipped.
  */
 #include "postgres.h"
 
@@ -30,7 +32,8 @@ typedef struct ClaimRequest
 static const char *
 attempt_type_for(const FFExecRow *exec)
 {
-	if (strcmp(exec->sv.ownership_state, "lease_expired_reclaimable") == 0)
+	if (strcmp(exec->sv.ownership_state, "lease_expired_reclaimable") == 0 ||
+		strcmp(exec->sv.ownership_state, "lease_revoked") == 0)
 		return "reclaim";
 	if (strcmp(exec->sv.attempt_state, "pending_retry_attempt") == 0)
 		return "retry";
@@ -65,7 +68,8 @@ static bool
 claim_one(FFExecRow *exec, FFAttemptRow *attempt, const ClaimRequest *req)
 {
 	FFPolicy	policy;
-	bool		reclaim = strcmp(exec->sv.ownership_state, "lease_expired_reclaimable") == 0;
+	bool		reclaim = strcmp(exec->sv.ownership_state, "lease_expired_reclaimable") == 0 ||
+		strcmp(exec->sv.ownership_state, "lease_revoked") == 0;
 	bool		resume = !reclaim && strcmp(exec->sv.attempt_state, "attempt_interrupted") == 0;
 
 	ff_policy_parse(exec->policy, &policy);
@@ -130,18 +134,65 @@ make_handle(const FFExecRow *exec, const FFAttemptRow *attempt, const ClaimReque
 	return ff_handle_encode(&h);
 }
 
+/*
+ * ff_claim_locked claims one execution the caller has locked (the
+ * scheduler's grant consumers, scheduler.c) exactly as ff_claim would: a
+ * new or resumed attempt, or a reclaim up to the reclaim cap. Returns false
+ * if the cap failed the execution instead; else *handle is the new handle.
+ */
+bool
+ff_claim_locked(FFExecRow *exec, FFAttemptRow *attempt, const char *worker_id,
+				const char *worker_instance_id, int64 lease_ttl_ms, int64 now, bytea **handle)
+{
+	ClaimRequest req;
+
+	req.lane_id = exec->lane_id;
+	req.worker_id = (char *) worker_id;
+	req.worker_instance_id = (char *) worker_instance_id;
+	req.lease_ttl_ms = lease_ttl_ms;
+	req.now = now;
+	if (!claim_one(exec, attempt, &req))
+		return false;
+	*handle = make_handle(exec, attempt, &req);
+	return true;
+}
+
+/*
+ * ff_lane_claims returns whether the lane hands out work: false when it is
+ * paused (or disabled); *started_only when it is draining, so only work
+ * already started (reclaims, interrupted attempts) may be claimed.
+ */
+bool
+ff_lane_claims(const char *lane_id, bool *started_only)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {TEXTOID};
+	Datum		v[1] = {CStringGetTextDatum(lane_id)};
+	char	   *state;
+
+	*started_only = false;
+	ff_prepare(&plan, "SELECT state FROM ff_lane WHERE lane_id = $1", 1, types);
+	ff_execute(plan, v, NULL, true, 1);
+	if (SPI_processed == 0)
+		return true;
+	state = ff_get_cstring(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*started_only = strcmp(state, "draining") == 0;
+	return strcmp(state, "active") == 0 || *started_only;
+}
+
 PG_FUNCTION_INFO_V1(ff_claim);
 Datum
 ff_claim(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
-	static const Oid types[3] = {TEXTOID, TEXTARRAYOID, INT4OID};
+	static const Oid types[7] = {TEXTOID, TEXTARRAYOID, INT4OID, BOOLOID, INT8OID, TEXTOID, TEXTOID};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ClaimRequest req;
 	ArrayType  *caps;
 	int32		max_claims;
-	Datum		v[3];
+	Datum		v[7];
 	int32		claimed = 0;
+	bool		started_only;
 
 	req.lane_id = ff_arg_cstring_required(fcinfo, 0, "lane_id");
 	ff_check_lane(req.lane_id, strlen(req.lane_id));
@@ -163,18 +214,37 @@ ff_claim(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
+	/* a paused lane hands out nothing (docs/operator.md) */
+	if (!ff_lane_claims(req.lane_id, &started_only))
+	{
+		SPI_finish();
+		return (Datum) 0;
+	}
+	/*
+	 * $4: a draining lane only continues started work. An execution with a
+	 * live claim grant for another worker is reserved for that worker.
+	 */
 	ff_prepare(&plan,
-			   "SELECT " FF_EXEC_COLUMNS ", input_payload FROM ff_execution "
+			   "SELECT " FF_EXEC_COLUMNS ", input_payload FROM ff_execution e "
 			   "WHERE lane_id = $1 "
 			   "AND (eligibility_state = 'eligible_now' "
-			   "     OR ownership_state = 'lease_expired_reclaimable') "
+			   "     OR ownership_state IN ('lease_expired_reclaimable', 'lease_revoked')) "
 			   "AND required_capabilities <@ $2 "
+			   "AND (NOT $4 OR ownership_state <> 'unowned' OR attempt_state = 'attempt_interrupted') "
+			   "AND NOT EXISTS (SELECT 1 FROM ff_claim_grant g "
+			   "                WHERE g.partition_key = e.partition_key "
+			   "                  AND g.execution_id = e.execution_id AND g.expires_at_ms > $5 "
+			   "                  AND (g.worker_id <> $6 OR g.worker_instance_id <> $7)) "
 			   "ORDER BY priority DESC, created_at_ms "
-			   "LIMIT $3 FOR UPDATE SKIP LOCKED",
-			   3, types);
+			   "LIMIT $3 FOR UPDATE OF e SKIP LOCKED",
+			   7, types);
+	req.now = ff_now_ms();
 	v[0] = CStringGetTextDatum(req.lane_id);
 	v[1] = PointerGetDatum(caps);
-	req.now = ff_now_ms();
+	v[3] = BoolGetDatum(started_only);
+	v[4] = Int64GetDatum(req.now);
+	v[5] = CStringGetTextDatum(req.worker_id);
+	v[6] = CStringGetTextDatum(req.worker_instance_id);
 
 	/*
 	 * Candidates that hit their reclaim cap fail instead of being claimed;

@@ -167,6 +167,8 @@ extern const FFStateVector ff_sv_worker_delay;
 extern const FFStateVector ff_sv_delay_elapsed;
 extern const FFStateVector ff_sv_waiting_children;
 extern const FFStateVector ff_sv_skipped;
+extern const FFStateVector ff_sv_lease_revoked;
+extern const FFStateVector ff_sv_replay_pending;
 
 extern void ff_exec_set_state(FFExecRow *row, const FFStateVector *sv);
 extern bool ff_exec_is(const FFExecRow *row, const char *lifecycle_phase);
@@ -284,6 +286,12 @@ extern bool ff_claim_locked(FFExecRow *exec, FFAttemptRow *attempt, const char *
 							bytea **handle);
 extern bool ff_lane_claims(const char *lane_id, bool *started_only);
 
+/* claim.c: claim one locked execution the way ff_claim does (scheduler.c) */
+extern bool ff_claim_locked(FFExecRow *exec, FFAttemptRow *attempt, const char *worker_id,
+							const char *worker_instance_id, int64 lease_ttl_ms, int64 now,
+							bytea **handle);
+extern bool ff_lane_claims(const char *lane_id, bool *started_only);
+
 /* policy.c: the execution policy (retry, timeouts, routing) */
 typedef enum FFBackoffKind
 {
@@ -304,6 +312,7 @@ typedef struct FFPolicy
 	List	   *retryable_categories;	/* of char *; absent = all but permanent */
 	int64		attempt_timeout_ms;	/* 0 = none */
 	int32		max_reclaim_count;
+	int32		max_replay_count;	/* operator replays allowed (operator.c) */
 	int64		dedup_window_ms;
 	int64		delay_until_ms; /* FF_NULL_MS = none */
 	List	   *required_capabilities;	/* of char * */

@@ -14,6 +14,7 @@
 
 #include "flowfabric.h"
 #include "bgworker.h"
+#include "stream.h"
 
 PG_MODULE_MAGIC;
 
@@ -28,6 +29,9 @@ bool		ff_notify_enabled = true;
 
 /* Upper bound for input payloads, results and failure details. */
 int			ff_max_payload_bytes = 16 * 1024 * 1024;
+
+/* How long a terminal execution keeps its stream frames (stream retention). */
+int			ff_stream_retention_ms = 24 * 3600 * 1000;
 
 void		_PG_init(void);
 
@@ -59,6 +63,16 @@ _PG_init(void)
 							16 * 1024 * 1024, 0, MaxAllocSize,
 							PGC_SUSET,
 							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("flowfabric.stream_retention_ms",
+							"How long frames of a terminal execution's streams are kept.",
+							"ff_reconcile_stream_retention removes them once the execution has "
+							"been terminal this long; 0 removes them at its next run.",
+							&ff_stream_retention_ms,
+							24 * 3600 * 1000, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	/* Reconciler settings; with shared_preload_libraries, the background workers. */
@@ -100,7 +114,7 @@ ff_capabilities(PG_FUNCTION_ARGS)
 		"cancel_execution", "change_priority", "replay_execution", "revoke_lease",
 		"budget_admin", "quota_admin",
 		"claim_for_worker", "issue_reclaim_grant",
-		"subscribe_instance_tags", "stream_durable_summary", "stream_best_effort_live",
+		"subscribe_instance_tags",
 		"register_worker", "heartbeat_worker", "mark_worker_dead", "list_expired_leases",
 		"list_workers", "release_admission", "read_quota_policy_limits",
 		"block_execution_for_admission", "read_budget_usage_and_limits",
@@ -112,6 +126,7 @@ ff_capabilities(PG_FUNCTION_ARGS)
 		"list_pending_waitpoints", "subscribe_signal_delivery",
 		"cancel_flow_header", "cancel_flow_wait_timeout", "cancel_flow_wait_indefinite",
 		"ack_cancel_member",
+		"stream_durable_summary", "stream_best_effort_live",	/* docs/streams.md */
 	};
 	StringInfoData buf;
 
