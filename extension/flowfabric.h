@@ -286,12 +286,6 @@ extern bool ff_claim_locked(FFExecRow *exec, FFAttemptRow *attempt, const char *
 							bytea **handle);
 extern bool ff_lane_claims(const char *lane_id, bool *started_only);
 
-/* claim.c: claim one locked execution the way ff_claim does (scheduler.c) */
-extern bool ff_claim_locked(FFExecRow *exec, FFAttemptRow *attempt, const char *worker_id,
-							const char *worker_instance_id, int64 lease_ttl_ms, int64 now,
-							bytea **handle);
-extern bool ff_lane_claims(const char *lane_id, bool *started_only);
-
 /* policy.c: the execution policy (retry, timeouts, routing) */
 typedef enum FFBackoffKind
 {

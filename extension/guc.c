@@ -111,12 +111,9 @@ Datum
 ff_capabilities(PG_FUNCTION_ARGS)
 {
 	static const char *const unsupported[] = {
-		"cancel_execution", "change_priority", "replay_execution", "revoke_lease",
 		"budget_admin", "quota_admin",
-		"claim_for_worker", "issue_reclaim_grant",
 		"subscribe_instance_tags",
-		"register_worker", "heartbeat_worker", "mark_worker_dead", "list_expired_leases",
-		"list_workers", "release_admission", "read_quota_policy_limits",
+		"release_admission", "read_quota_policy_limits",
 		"block_execution_for_admission", "read_budget_usage_and_limits",
 	};
 	static const char *const supported[] = {
@@ -127,6 +124,10 @@ ff_capabilities(PG_FUNCTION_ARGS)
 		"cancel_flow_header", "cancel_flow_wait_timeout", "cancel_flow_wait_indefinite",
 		"ack_cancel_member",
 		"stream_durable_summary", "stream_best_effort_live",	/* docs/streams.md */
+		/* scheduler, operator controls, worker registry (docs/operator.md) */
+		"claim_for_worker", "issue_reclaim_grant", "cancel_execution", "change_priority",
+		"replay_execution", "revoke_lease", "register_worker", "heartbeat_worker",
+		"mark_worker_dead", "list_expired_leases", "list_workers",
 	};
 	StringInfoData buf;
 

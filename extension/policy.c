@@ -7,7 +7,8 @@
  *									  "max_delay_ms": 60000, "multiplier": 2.0},
  *						  "retryable_categories": ["transient"]},
  *		 "timeout_policy": {"attempt_timeout_ms": 30000, "max_reclaim_count": 100},
- *		 "max_reclaim_count": 100, "dedup_window_ms": 86400000, "delay_until": 0,
+ *		 "max_reclaim_count": 100, "max_replay_count": 10,
+ *		 "dedup_window_ms": 86400000, "delay_until": 0,
  *		 "routing_requirements": {"required_capabilities": ["gpu"]}}
  *
  * Unknown keys are kept and ignored, so policies written for later versions
@@ -28,6 +29,7 @@
 #define DEFAULT_MAX_DELAY_MS		60000
 #define DEFAULT_MULTIPLIER			2.0
 #define DEFAULT_MAX_RECLAIM_COUNT	100
+#define DEFAULT_MAX_REPLAY_COUNT	10
 #define MAX_SAFE_JSON_INTEGER		9007199254740991.0	/* 2^53 - 1 */
 
 static void
@@ -164,6 +166,7 @@ ff_policy_parse(Jsonb *policy, FFPolicy *out)
 	out->max_delay_ms = DEFAULT_MAX_DELAY_MS;
 	out->multiplier = DEFAULT_MULTIPLIER;
 	out->max_reclaim_count = DEFAULT_MAX_RECLAIM_COUNT;
+	out->max_replay_count = DEFAULT_MAX_REPLAY_COUNT;
 	out->dedup_window_ms = FF_IDEMPOTENCY_TTL_MS;
 	out->delay_until_ms = FF_NULL_MS;
 	if (policy == NULL)
@@ -206,6 +209,8 @@ ff_policy_parse(Jsonb *policy, FFPolicy *out)
 	}
 	out->max_reclaim_count = (int32) get_count(root, "max_reclaim_count", "max_reclaim_count",
 											   out->max_reclaim_count, PG_INT32_MAX);
+	out->max_replay_count = (int32) get_count(root, "max_replay_count", "max_replay_count",
+											  DEFAULT_MAX_REPLAY_COUNT, PG_INT32_MAX);
 	out->dedup_window_ms = get_count(root, "dedup_window_ms", "dedup_window_ms",
 									 FF_IDEMPOTENCY_TTL_MS, MAX_SAFE_JSON_INTEGER);
 	out->delay_until_ms = get_count(root, "delay_until", "delay_until", FF_NULL_MS,

@@ -55,6 +55,14 @@ const FFStateVector ff_sv_waiting_children = {
 const FFStateVector ff_sv_skipped = {
 	"terminal", "unowned", "not_applicable", "none", "skipped", "attempt_terminal"
 };
+/* an operator revoked the lease: still active, reclaimable (operator.c) */
+const FFStateVector ff_sv_lease_revoked = {
+	NULL, "lease_revoked", NULL, "waiting_for_worker", NULL, "attempt_interrupted"
+};
+/* an operator replays a terminal execution: the next claim is a replay attempt */
+const FFStateVector ff_sv_replay_pending = {
+	"runnable", "unowned", "eligible_now", "waiting_for_worker", "none", "pending_replay_attempt"
+};
 
 /*
  * ff_derive_public_state maps the vector to the one state users see. The

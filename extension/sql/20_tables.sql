@@ -6,7 +6,11 @@
 CREATE TABLE ff_lane (
     lane_id          text   COLLATE "C" PRIMARY KEY,
     registered_at_ms bigint NOT NULL,
-    registered_by    text   NOT NULL
+    registered_by    text   NOT NULL,
+    -- LaneState; claims skip paused lanes, draining lanes only continue
+    -- started work (operator controls, docs/operator.md)
+    state            text   NOT NULL DEFAULT 'active'
+        CHECK (state IN ('active', 'paused', 'draining', 'disabled'))
 );
 
 CREATE TABLE ff_execution (
@@ -66,7 +70,8 @@ CREATE TABLE ff_execution (
 -- Claim is one ordered range scan of this index per lane: highest priority,
 -- then oldest. Only claimable rows are in it, so it stays small.
 CREATE INDEX ff_execution_claim_idx ON ff_execution (lane_id, priority DESC, created_at_ms)
-    WHERE eligibility_state = 'eligible_now' OR ownership_state = 'lease_expired_reclaimable';
+    WHERE eligibility_state = 'eligible_now'
+       OR ownership_state IN ('lease_expired_reclaimable', 'lease_revoked');
 CREATE INDEX ff_execution_delay_idx ON ff_execution (delay_until_ms)
     WHERE eligibility_state = 'not_eligible_until_time';
 CREATE INDEX ff_execution_deadline_idx ON ff_execution (deadline_at_ms)

@@ -147,10 +147,10 @@ BEGIN ATOMIC
 END;
 
 CREATE FUNCTION ff_list_lanes(cursor text DEFAULT NULL, max_results integer DEFAULT 100)
-    RETURNS TABLE (lane_id text, registered_at_ms bigint, registered_by text)
+    RETURNS TABLE (lane_id text, registered_at_ms bigint, registered_by text, state text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
-    SELECT l.lane_id, l.registered_at_ms, l.registered_by
+    SELECT l.lane_id, l.registered_at_ms, l.registered_by, l.state
       FROM ff_lane l
      WHERE ff_list_lanes.cursor IS NULL OR l.lane_id > ff_list_lanes.cursor
      ORDER BY l.lane_id

@@ -244,9 +244,9 @@ SELECT results_eq(
              (ff_capabilities() -> 'supports' -> 'read_execution_state')::boolean,
              (ff_capabilities() -> 'supports' -> 'read_execution_info')::boolean,
              (ff_capabilities() -> 'supports' -> 'get_execution_result')::boolean,
-             (ff_capabilities() -> 'supports' -> 'cancel_execution')::boolean$$,
+             (ff_capabilities() -> 'supports' -> 'subscribe_instance_tags')::boolean$$,
     $$VALUES ('postgres'::text, true, true, true, false)$$,
-    'ff_capabilities: family postgres; read_execution_state/info and get_execution_result true; cancel_execution false');
+    'ff_capabilities: family postgres; read_execution_state/info and get_execution_result true; subscribe_instance_tags false');
 SELECT is((SELECT count(*) FROM jsonb_each(ff_capabilities() -> 'supports') WHERE jsonb_typeof(value) <> 'boolean'),
           0::bigint, 'every supports flag is a boolean');
 
