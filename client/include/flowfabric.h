@@ -1117,6 +1117,422 @@ FF_API ff_status ff_subscription_next_signal_events(ff_subscription *s, int time
 													ff_signal_event_list *out);
 
 /* ========================================================================
+ * Flows: DAGs of executions, dependency edges, the completion cascade and
+ * flow cancel (client/src/flow.c; reference docs/c-api.md §13, semantics
+ * docs/flows.md)
+ *
+ * Flow ids and edge ids are uuid strings. A flow's members live on the flow's
+ * partition: mint their ids with ff_client_new_flow_execution_id (or format
+ * "{fp:<ff_flow_partition(flow_id)>}:<uuid>" yourself), create them with
+ * ff_create_args.execution_id, then ff_client_add_execution_to_flow. Members
+ * are claimable from the moment they are created, so build a graph (members
+ * and the edges that block them) in one transaction: BEGIN / COMMIT on
+ * ff_client_pgconn(c) around the calls.
+ * ======================================================================== */
+
+/* The partition N ("{fp:N}") of a flow: CRC16/XMODEM of the 16 uuid bytes
+ * mod 256, as the engine's ff_flow_partition; -1 if flow_id is not a uuid.
+ * Pure, thread-safe. */
+FF_API int	ff_flow_partition(const char *flow_id);
+
+typedef struct ff_flow_created
+{
+	char	   *flow_id;		/* canonical (lowercase) */
+	bool		created;		/* false: the flow existed already (outcome
+								 * already_satisfied; it is left untouched) */
+} ff_flow_created;
+
+FF_API void ff_flow_created_clear(ff_flow_created *r);
+
+/* flow_id NULL: minted by the server (a random uuid); flow_kind NULL: "dag";
+ * ns NULL: "default". With a flow id the call is idempotent (and re-sent once
+ * after a lost connection). */
+FF_API ff_status ff_client_create_flow(ff_client *c, const char *flow_id, const char *flow_kind,
+									   const char *ns, ff_flow_created *out);
+
+/* A new execution id on the flow's partition (free with ff_free). */
+FF_API ff_status ff_client_new_flow_execution_id(ff_client *c, const char *flow_id,
+												 char **execution_id_out);
+
+typedef struct ff_flow_member_added
+{
+	char	   *execution_id;	/* canonical */
+	bool		added;			/* false: it was a member already (nothing changed) */
+	int32_t		node_count;		/* the flow's members afterwards */
+} ff_flow_member_added;
+
+FF_API void ff_flow_member_added_clear(ff_flow_member_added *r);
+
+/* Joins an existing execution to the flow (graph revision +1 when added).
+ * Errors: FF_ERR_FLOW_NOT_FOUND, FF_ERR_FLOW_ALREADY_TERMINAL (cancelled
+ * flow), FF_ERR_EXECUTION_NOT_FOUND, FF_ERR_EXECUTION_ALREADY_IN_FLOW (member
+ * of another flow), FF_ERR_INVALID_INPUT (an id on another partition than the
+ * flow's, malformed ids). out may be NULL. */
+FF_API ff_status ff_client_add_execution_to_flow(ff_client *c, const char *flow_id,
+												 const char *execution_id,
+												 ff_flow_member_added *out);
+
+typedef struct ff_edge_args
+{
+	const char *flow_id;		/* required */
+	const char *edge_id;		/* NULL: minted by the server */
+	const char *upstream_execution_id;	/* required */
+	const char *downstream_execution_id;	/* required */
+	int64_t		expected_graph_revision;	/* required: the flow's current
+											 * graph revision */
+	const char *dependency_kind;	/* NULL: "success_only" */
+	const char *data_passing_ref;	/* NULL: none. Set: the upstream's result
+									 * becomes the downstream's input */
+} ff_edge_args;
+
+typedef struct ff_edge_staged
+{
+	char	   *edge_id;
+	int64_t		new_graph_revision;
+} ff_edge_staged;
+
+FF_API void ff_edge_staged_clear(ff_edge_staged *r);
+
+/*
+ * Stages an edge upstream -> downstream (it does not block the downstream
+ * yet: apply it). Errors, in the engine's order: FF_ERR_SELF_REFERENCING_EDGE,
+ * FF_ERR_FLOW_NOT_FOUND, FF_ERR_FLOW_ALREADY_TERMINAL,
+ * FF_ERR_STALE_GRAPH_REVISION (retryable: re-read the revision with
+ * ff_client_describe_flow and try again), FF_ERR_EXECUTION_NOT_IN_FLOW,
+ * FF_ERR_CYCLE_DETECTED, FF_ERR_DEPENDENCY_ALREADY_EXISTS (edge id used; the
+ * existing edge as JSON in the error detail). Never re-sent. out may be NULL.
+ */
+FF_API ff_status ff_client_stage_dependency_edge(ff_client *c, const ff_edge_args *args,
+												 ff_edge_staged *out);
+
+typedef struct ff_edge_applied
+{
+	bool		already_applied;
+	int32_t		unsatisfied_count;	/* applied edges into the downstream still
+									 * waiting for their upstream */
+} ff_edge_applied;
+
+/* Applies a staged edge: the downstream is blocked on it until it resolves
+ * (an upstream already terminal resolves it at once). upstream_execution_id
+ * NULL: not checked. Errors: FF_ERR_FLOW_NOT_FOUND,
+ * FF_ERR_FLOW_ALREADY_TERMINAL, FF_ERR_NOT_FOUND (no such edge),
+ * FF_ERR_INVALID_INPUT (the edge has other endpoints),
+ * FF_ERR_EXECUTION_NOT_IN_FLOW. out may be NULL. */
+FF_API ff_status ff_client_apply_dependency_to_child(ff_client *c, const char *flow_id,
+													 const char *edge_id,
+													 const char *downstream_execution_id,
+													 const char *upstream_execution_id,
+													 ff_edge_applied *out);
+
+typedef enum ff_edge_policy_kind
+{
+	FF_EDGE_POLICY_ALL_OF = 1,	/* every upstream succeeds (the default) */
+	FF_EDGE_POLICY_ANY_OF = 2,	/* one upstream succeeds */
+	FF_EDGE_POLICY_QUORUM = 3	/* k distinct upstreams succeed */
+} ff_edge_policy_kind;
+
+typedef enum ff_on_satisfied
+{
+	FF_ON_SATISFIED_DEFAULT = 0,	/* argument: the engine's default
+									 * (cancel_remaining); result: none (all_of) */
+	FF_ON_SATISFIED_CANCEL_REMAINING = 1,	/* any_of / quorum: cancel the
+											 * upstreams still running once
+											 * the group is decided */
+	FF_ON_SATISFIED_LET_RUN = 2
+} ff_on_satisfied;
+
+typedef struct ff_edge_group_policy
+{
+	ff_edge_policy_kind kind;
+	int64_t		k;				/* quorum only (1..2147483647); 0 otherwise */
+	ff_on_satisfied on_satisfied;	/* any_of / quorum only */
+} ff_edge_group_policy;
+
+/* "all_of", "any_of", "quorum" (NULL for other values); the kind of a name
+ * (0 if unknown). Pure. */
+FF_API const char *ff_edge_policy_kind_name(ff_edge_policy_kind kind);
+FF_API ff_edge_policy_kind ff_edge_policy_kind_from_name(const char *name);
+
+/* Sets the policy of a downstream's edge group, before its first edge is
+ * staged. *already_set (may be NULL): the same policy was stored already.
+ * Errors: FF_ERR_INVALID_INPUT (invalid policy, e.g. quorum k 0, or edges
+ * already staged: edge_group_policy_already_fixed), FF_ERR_FLOW_NOT_FOUND,
+ * FF_ERR_FLOW_ALREADY_TERMINAL, FF_ERR_EXECUTION_NOT_IN_FLOW; FF_ERR_USAGE for
+ * a kind or on_satisfied value outside the enums. */
+FF_API ff_status ff_client_set_edge_group_policy(ff_client *c, const char *flow_id,
+												 const char *downstream_execution_id,
+												 const ff_edge_group_policy *policy,
+												 bool *already_set);
+
+/*
+ * The lease holder of a member waits for its dependencies (typically children
+ * it created and made upstreams of itself): the lease is released and the
+ * attempt parked; once the edge group is satisfied the execution is
+ * claimable again and a claim resumes the same attempt (same index). If the
+ * group can never be satisfied the execution is skipped. *state_out (may be
+ * NULL; free with ff_free): the public state afterwards, "waiting_children",
+ * or "waiting" when nothing was left to wait for. Errors: the lease errors of
+ * every handle call, FF_ERR_EXECUTION_NOT_IN_FLOW (not a flow member: it keeps
+ * its lease). Never re-sent. In the worker runtime, return
+ * FF_JOB_WAIT_CHILDREN instead.
+ */
+FF_API ff_status ff_client_wait_children(ff_client *c, const ff_handle *handle,
+										 char **state_out);
+
+/* Flow cancel */
+typedef enum ff_flow_cancel_policy
+{
+	FF_FLOW_CANCEL_ALL = 0,		/* cancel_all: every non-terminal member */
+	FF_FLOW_CANCEL_PENDING = 1, /* cancel_pending: members not running under a
+								 * lease right now (the running ones drain) */
+	FF_FLOW_CANCEL_FLOW_ONLY = 2	/* flow_only: mark the flow cancelled, the
+									 * members run on */
+} ff_flow_cancel_policy;
+
+/* "cancel_all", "cancel_pending", "flow_only"; NULL if out of range. Pure. */
+FF_API const char *ff_flow_cancel_policy_name(ff_flow_cancel_policy policy);
+
+typedef enum ff_flow_cancel_wait
+{
+	FF_FLOW_CANCEL_NO_WAIT = 0, /* members held by another transaction go to
+								 * the cancel backlog at once */
+	FF_FLOW_CANCEL_WAIT_TIMEOUT = 1,	/* retry them until wait_timeout_ms */
+	FF_FLOW_CANCEL_WAIT_INDEFINITE = 2	/* ... until the engine's 300 s ceiling */
+} ff_flow_cancel_wait;
+
+typedef struct ff_flow_cancel_args
+{
+	const char *flow_id;		/* required */
+	ff_flow_cancel_policy policy;
+	ff_flow_cancel_wait wait;
+	int64_t		wait_timeout_ms;	/* FF_FLOW_CANCEL_WAIT_TIMEOUT: 1..300000 */
+	const char *reason;			/* NULL: "operator_requested" */
+} ff_flow_cancel_args;
+
+typedef struct ff_flow_cancel_result
+{
+	bool		scheduled;		/* outcome cancellation_scheduled: some members
+								 * were left to the cancel backlog (false:
+								 * outcome cancelled) */
+	char	   *cancellation_policy;	/* the policy applied */
+	char	  **member_execution_ids;	/* cancelled by this call */
+	size_t		n_member_execution_ids;
+	char	  **pending_execution_ids;	/* left to the backlog */
+	size_t		n_pending_execution_ids;
+} ff_flow_cancel_result;
+
+FF_API void ff_flow_cancel_result_clear(ff_flow_cancel_result *r);
+
+/* Cancels a flow (idempotent; again on a cancelled flow cancels what the new
+ * policy selects). Errors: FF_ERR_FLOW_NOT_FOUND, FF_ERR_INVALID_INPUT
+ * (wait_timeout_ms out of range or given without FF_FLOW_CANCEL_WAIT_TIMEOUT);
+ * FF_ERR_USAGE for values outside the enums. out may be NULL. */
+FF_API ff_status ff_client_cancel_flow(ff_client *c, const ff_flow_cancel_args *args,
+									   ff_flow_cancel_result *out);
+
+typedef struct ff_flow_cancel_header_result
+{
+	bool		already_terminal;	/* the flow was cancelled before (its stored
+									 * policy and reason are returned) */
+	char	   *cancellation_policy;
+	char	   *cancel_reason;
+	char	  **member_execution_ids;	/* members that owe an acknowledgement */
+	size_t		n_member_execution_ids;
+} ff_flow_cancel_header_result;
+
+FF_API void ff_flow_cancel_header_result_clear(ff_flow_cancel_header_result *r);
+
+/* The two-step protocol: cancels the flow (with FF_FLOW_CANCEL_ALL also its
+ * members, each owing an ff_client_ack_cancel_member within 30 s, after which
+ * the cancel-backlog reconciler finishes the job). reason is required. */
+FF_API ff_status ff_client_cancel_flow_header(ff_client *c, const char *flow_id,
+											  const char *reason,
+											  ff_flow_cancel_policy policy,
+											  ff_flow_cancel_header_result *out);
+FF_API ff_status ff_client_ack_cancel_member(ff_client *c, const char *flow_id,
+											 const char *execution_id);
+
+/* Reads. An unknown flow or edge is not an error: found == false. */
+typedef enum ff_edge_group_state
+{
+	FF_EDGE_GROUP_PENDING = 1,
+	FF_EDGE_GROUP_SATISFIED = 2,
+	FF_EDGE_GROUP_IMPOSSIBLE = 3
+} ff_edge_group_state;
+
+typedef struct ff_edge_group_info
+{
+	char	   *downstream_execution_id;
+	ff_edge_group_policy policy;	/* on_satisfied DEFAULT for all_of */
+	ff_edge_group_state state;
+	int32_t		k_target;		/* successes needed */
+	int32_t		total_deps;		/* staged edges into the downstream */
+	int32_t		applied_count;
+	int32_t		satisfied_count;	/* upstreams that succeeded */
+	int32_t		failed_count;
+	int32_t		skipped_count;
+	int32_t		running_count;	/* not resolved yet */
+	int64_t		state_changed_at_ms;	/* 0: still pending */
+	bool		cancel_siblings_fired;
+	char	   *cancel_siblings_reason; /* NULL, sibling_quorum_satisfied,
+										 * sibling_quorum_impossible */
+	char	  **cancel_siblings_pending;	/* siblings left to the reconciler */
+	size_t		n_cancel_siblings_pending;
+} ff_edge_group_info;
+
+typedef struct ff_flow_description
+{
+	bool		found;
+	char	   *flow_id;
+	char	   *flow_kind;
+	char	   *ns;
+	char	   *public_flow_state;	/* derived: open, running, blocked,
+									 * completed, failed, cancelled */
+	int64_t		graph_revision;
+	int32_t		node_count;
+	int32_t		edge_count;
+	int64_t		created_at_ms;
+	int64_t		last_mutation_at_ms;
+	int64_t		cancelled_at_ms;	/* 0 unless cancelled */
+	char	   *cancel_reason;	/* NULL unless cancelled */
+	char	   *cancellation_policy;	/* NULL unless cancelled */
+	char	   *tags_json;		/* JSON object text */
+	ff_edge_group_info *edge_groups;	/* one per downstream, by id */
+	size_t		n_edge_groups;
+} ff_flow_description;
+
+FF_API ff_status ff_client_describe_flow(ff_client *c, const char *flow_id,
+										 ff_flow_description *out);
+FF_API void ff_flow_description_clear(ff_flow_description *d);
+
+typedef struct ff_flow_list_item
+{
+	char	   *flow_id;
+	int64_t		created_at_ms;
+	char	   *status;			/* active, completed, failed, cancelled */
+	char	   *public_flow_state;
+} ff_flow_list_item;
+
+typedef struct ff_flow_list
+{
+	ff_flow_list_item *items;
+	size_t		count;
+} ff_flow_list;
+
+/* One page of a partition's ("{fp:N}") flows by flow id; cursor NULL or the
+ * last flow_id of the previous page; max_results 0: 100 (at most 1000). */
+FF_API ff_status ff_client_list_flows(ff_client *c, const char *partition_key,
+									  const char *cursor, int32_t max_results,
+									  ff_flow_list *out);
+FF_API void ff_flow_list_clear(ff_flow_list *l);
+
+typedef struct ff_edge_info
+{
+	char	   *edge_id;
+	char	   *flow_id;
+	char	   *upstream_execution_id;
+	char	   *downstream_execution_id;
+	char	   *dependency_kind;
+	char	   *satisfaction_condition;
+	char	   *data_passing_ref;	/* NULL if none */
+	char	   *edge_state;		/* pending (staged), applied */
+	int64_t		created_at_ms;
+	char	   *created_by;
+	int64_t		applied_at_ms;	/* 0: not applied */
+	char	   *resolution;		/* NULL: unresolved; success, failed, skipped */
+	int64_t		resolved_at_ms; /* 0: unresolved */
+} ff_edge_info;
+
+typedef struct ff_edge_list
+{
+	ff_edge_info *items;
+	size_t		count;
+} ff_edge_list;
+
+typedef enum ff_edge_direction
+{
+	FF_EDGES_OUTGOING = 1,		/* edges out of the execution (to its downstreams) */
+	FF_EDGES_INCOMING = 2		/* edges into it (from its upstreams) */
+} ff_edge_direction;
+
+/* A member's edges in one direction, by edge id (none for an unknown flow). */
+FF_API ff_status ff_client_list_edges(ff_client *c, const char *flow_id,
+									  ff_edge_direction direction,
+									  const char *execution_id, ff_edge_list *out);
+FF_API void ff_edge_list_clear(ff_edge_list *l);
+
+/* One edge; *found (may be NULL) false and out zeroed if there is none. */
+FF_API ff_status ff_client_describe_edge(ff_client *c, const char *flow_id, const char *edge_id,
+										 ff_edge_info *out, bool *found);
+FF_API void ff_edge_info_clear(ff_edge_info *e);
+
+/* The member's flow id (free with ff_free); NULL for a solo or unknown
+ * execution. */
+FF_API ff_status ff_client_resolve_execution_flow_id(ff_client *c, const char *execution_id,
+													 char **flow_id_out);
+
+typedef enum ff_flow_eligibility
+{
+	FF_FLOW_ELIGIBILITY_NOT_FOUND = 1,
+	FF_FLOW_ELIGIBILITY_NOT_RUNNABLE = 2,	/* not in phase runnable */
+	FF_FLOW_ELIGIBILITY_OWNED = 3,
+	FF_FLOW_ELIGIBILITY_TERMINAL = 4,
+	FF_FLOW_ELIGIBILITY_ELIGIBLE = 5,	/* no flow, no pending dependencies, or
+										 * satisfied */
+	FF_FLOW_ELIGIBILITY_BLOCKED_BY_DEPENDENCIES = 6,
+	FF_FLOW_ELIGIBILITY_IMPOSSIBLE = 7
+} ff_flow_eligibility;
+
+/* "not_found", "eligible", ... (NULL if out of range). Pure. */
+FF_API const char *ff_flow_eligibility_name(ff_flow_eligibility e);
+
+FF_API ff_status ff_client_evaluate_flow_eligibility(ff_client *c, const char *execution_id,
+													 ff_flow_eligibility *out);
+
+/* Flow tags (keys as execution tag keys, else FF_ERR_INVALID_TAG_KEY).
+ * *value_out NULL (free with ff_free) if the tag or the flow does not exist;
+ * set on an unknown flow: FF_ERR_FLOW_NOT_FOUND. */
+FF_API ff_status ff_client_get_flow_tag(ff_client *c, const char *flow_id, const char *key,
+										char **value_out);
+FF_API ff_status ff_client_set_flow_tag(ff_client *c, const char *flow_id, const char *key,
+										const char *value);
+
+typedef struct ff_flow_summary
+{
+	bool		projected;		/* false for a flow without members (nothing
+								 * stored) */
+	int64_t		total_members;
+	int32_t		members_completed;
+	int32_t		members_failed;
+	int32_t		members_cancelled;
+	int32_t		members_expired;
+	int32_t		members_skipped;
+	int32_t		members_active;
+	int32_t		members_suspended;
+	int32_t		members_waiting;
+	int32_t		members_delayed;
+	int32_t		members_rate_limited;
+	int32_t		members_waiting_children;
+	char	   *public_flow_state;
+} ff_flow_summary;
+
+/* Counts the members by public state, derives the flow state and stores
+ * both (ff_project_flow_summary). FF_ERR_FLOW_NOT_FOUND for an unknown flow. */
+FF_API ff_status ff_client_project_flow_summary(ff_client *c, const char *flow_id,
+												ff_flow_summary *out);
+FF_API void ff_flow_summary_clear(ff_flow_summary *s);
+
+/* The flow reconcilers, one pass each (batch_size 0: 1000; *changed may be
+ * NULL): edges resolved / pending sibling cancels settled / backlog entries
+ * drained. */
+FF_API ff_status ff_client_reconcile_dependencies(ff_client *c, int32_t batch_size,
+												  int32_t *changed);
+FF_API ff_status ff_client_reconcile_sibling_cancel(ff_client *c, int32_t batch_size,
+													int32_t *changed);
+FF_API ff_status ff_client_reconcile_cancel_backlog(ff_client *c, int32_t batch_size,
+													int32_t *changed);
+
+/* ========================================================================
  * Worker runtime
  * ======================================================================== */
 typedef struct ff_job ff_job;	/* valid during one handler call */
@@ -1130,6 +1546,10 @@ typedef enum ff_job_outcome
 	FF_JOB_DELAY = 3,			/* ff_delay until ff_job_set_delay's time */
 	FF_JOB_ABANDON = 4,			/* do nothing: the lease runs out and the execution
 								 * is reclaimed later */
+	FF_JOB_WAIT_CHILDREN = 6,	/* flows: ff_wait_children with the job's handle
+								 * (client/src/flow.c): the lease is released and
+								 * the same attempt comes back to a handler once
+								 * the execution's dependencies are satisfied */
 	FF_JOB_SUSPENDED = 5		/* the handler suspended the execution with
 								 * ff_job_suspend (outcome suspended): nothing
 								 * more to do; it comes back once resumed */
@@ -1203,6 +1623,7 @@ typedef struct ff_worker_stats
 	unsigned long wakeups;		/* idle waits cut short by a notification */
 	unsigned long max_running;	/* most handlers running at the same time */
 	unsigned long suspended;	/* FF_JOB_SUSPENDED after ff_job_suspend */
+	unsigned long waiting_children; /* FF_JOB_WAIT_CHILDREN accepted */
 } ff_worker_stats;
 
 typedef struct ff_worker_options

@@ -383,7 +383,7 @@ connect_with_retry(ffw *w, const char *who, const bool *give_up)
  * ------------------------------------------------------------------------ */
 typedef enum
 {
-	CALL_COMPLETE, CALL_FAIL, CALL_CANCEL, CALL_DELAY
+	CALL_COMPLETE, CALL_FAIL, CALL_CANCEL, CALL_DELAY, CALL_WAIT_CHILDREN
 } call_kind;
 
 static ff_status
@@ -403,6 +403,8 @@ finish_call(ff_client *c, ff_job *job, call_kind kind, const char *message,
 			return ff_client_cancel(c, h, job->cancel_reason);
 		case CALL_DELAY:
 			return ff_client_delay(c, h, job->delay_until_ms);
+		case CALL_WAIT_CHILDREN:
+			return ff_client_wait_children(c, h, NULL);
 	}
 	return FF_ERR_USAGE;
 }
@@ -473,6 +475,9 @@ finish_job(ffw *w, ff_client *c, ff_job *job, ff_job_outcome outcome)
 		case FF_JOB_DELAY:
 			kind = CALL_DELAY;
 			break;
+		case FF_JOB_WAIT_CHILDREN:
+			kind = CALL_WAIT_CHILDREN;
+			break;
 		case FF_JOB_FAIL:
 		default:
 			kind = CALL_FAIL;
@@ -491,6 +496,18 @@ finish_job(ffw *w, ff_client *c, ff_job *job, ff_job_outcome outcome)
 		char		buf[600];
 
 		snprintf(buf, sizeof(buf), "could not complete: %s", errmsg_of(c));
+		wlog(w, FF_LOG_WARNING, "%s: %s", id, buf);
+		kind = CALL_FAIL;
+		s = finish_with_retry(w, c, job, kind, buf, FF_CLASS_PERMANENT, &fr);
+	}
+
+	/* flows: waiting for children of an execution outside any flow (it keeps
+	 * its lease): fail the attempt instead */
+	if (kind == CALL_WAIT_CHILDREN && s == FF_ERR_EXECUTION_NOT_IN_FLOW)
+	{
+		char		buf[600];
+
+		snprintf(buf, sizeof(buf), "could not wait for children: %s", errmsg_of(c));
 		wlog(w, FF_LOG_WARNING, "%s: %s", id, buf);
 		kind = CALL_FAIL;
 		s = finish_with_retry(w, c, job, kind, buf, FF_CLASS_PERMANENT, &fr);
@@ -515,12 +532,16 @@ finish_job(ffw *w, ff_client *c, ff_job *job, ff_job_outcome outcome)
 			case CALL_DELAY:
 				w->stats.delayed++;
 				break;
+			case CALL_WAIT_CHILDREN:
+				w->stats.waiting_children++;
+				break;
 		}
 		pthread_mutex_unlock(&w->mu);
 		wlog(w, FF_LOG_INFO, "%s: attempt %d %s", id, (int) job->claim.attempt_index,
 			 kind == CALL_COMPLETE ? "completed"
 			 : kind == CALL_CANCEL ? "cancelled"
 			 : kind == CALL_DELAY ? "delayed"
+			 : kind == CALL_WAIT_CHILDREN ? "waiting for children"
 			 : fr.outcome == FF_FAIL_RETRY_SCHEDULED ? "failed, retry scheduled"
 			 : "failed");
 	}

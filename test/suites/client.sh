@@ -10,6 +10,8 @@
 #                quick variant under valgrind)
 #   test_suspend suspension, waitpoints, signals, the signal-event
 #                subscription, a worker resumed by `ffctl signal`  (under valgrind)
+#   test_flow    flows: every call and error kind, a diamond, skips, flow
+#                cancel, FF_JOB_WAIT_CHILDREN in the worker     (under valgrind)
 #   ffctl_test.sh  ffctl driven as a user would (one run under valgrind)
 # Every test line of those programs is re-emitted here as one TAP line; a
 # program that dies before its plan, or a valgrind report of errors or
@@ -145,6 +147,7 @@ run_valgrind test_batch test/client/test_batch
 run_tap test_worker test/client/test_worker
 FF_TEST_QUICK=1 run_valgrind test_worker_quick test/client/test_worker
 FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_suspend test/client/test_suspend
+run_valgrind test_flow test/client/test_flow
 
 # --- ffctl ---------------------------------------------------------------------
 FFCTL="$ROOT/client/bin/ffctl" run_tap ffctl bash test/client/ffctl_test.sh
