@@ -141,4 +141,9 @@ int			cmd_signals(int argc, char **argv);
 int			cmd_suspension(int argc, char **argv);
 
 
+/* cmd_flow.c: flows (ffctl flow VERB ..., ffctl wait-children) */
+extern const char ffctl_flow_usage[];
+int			cmd_flow(int argc, char **argv);
+int			cmd_wait_children(int argc, char **argv);
+
 #endif

@@ -149,6 +149,13 @@ static const ffctl_command commands[] = {
 	{"ping", cmd_ping, "check the connection and the extension", "ffctl ping"},
 	{"time", cmd_time, "print the engine clock", "ffctl time"},
 	{"capabilities", cmd_capabilities, "print ff_capabilities()", "ffctl capabilities"},
+	/* flows (cmd_flow.c) */
+	{"flow", cmd_flow, "flows: build a DAG, describe, list, cancel", ffctl_flow_usage},
+	{"wait-children", cmd_wait_children, "give up the lease until the dependencies finish",
+		"ffctl wait-children HANDLE\n"
+		"The lease holder of a flow member waits for its dependencies (ff_wait_children):\n"
+		"prints waiting_children (or waiting when nothing is left to wait for). The\n"
+		"execution is claimable again, same attempt, once its edge group is satisfied."},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

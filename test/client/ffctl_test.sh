@@ -478,5 +478,179 @@ if command -v valgrind >/dev/null 2>&1; then
     [ -s "$TMP/vg5" ] && sed 's/^/#   /' "$TMP/vg5" | head -n 40
 fi
 
+# --- flows: ffctl flow ..., ffctl wait-children ------------------------------------
+FL=flow-$SFX
+fstate() { sql "SELECT public_state FROM ff_execution WHERE ff_format_execution_id(partition_key, execution_id) = '$1'"; }
+out=$(ff --json flow create --lane "$FL" --kind etl --namespace "ns-$SFX" --member a=input-a --member b \
+    --member c --member d --edge a:b:from_a --edge a:c --edge b:d --edge c:d)
+is "$?" 0 "flow create --json: a diamond in one transaction"
+F=$(jget "$out" flow_id)
+A=$(jget "$out" members,a); B=$(jget "$out" members,b); C=$(jget "$out" members,c); D=$(jget "$out" members,d)
+is "$(jget "$out" created)/$(jget "$out" graph_revision)/$(sql "SELECT jsonb_array_length(\$j\$$out\$j\$::jsonb -> 'edges')")" \
+    "true/8/4" "created, graph revision 8 (4 members + 4 edges), 4 edges"
+is "$(sql "SELECT bool_and(ff_execution_partition(m) = ff_flow_partition('$F')) FROM unnest(ARRAY['$A','$B','$C','$D']) m")" \
+    "t" "the members were minted on the flow's partition"
+is "$(fstate "$A")/$(fstate "$B")/$(fstate "$C")/$(fstate "$D")" "waiting/waiting_children/waiting_children/waiting_children" \
+    "only the root is claimable"
+out=$(ff --json flow describe "$F")
+is "$(jget "$out" public_flow_state)/$(jget "$out" flow_kind)/$(jget "$out" namespace)/$(jget "$out" node_count)/$(jget "$out" edge_count)" \
+    "blocked/etl/ns-$SFX/4/4" "flow describe --json: derived state, kind, namespace, counts"
+is "$(sql "SELECT string_agg(g ->> 'group_state' || ':' || (g ->> 'total_deps') || ':' || (g -> 'policy' ->> 'kind'), ',' ORDER BY g ->> 'total_deps') FROM jsonb_array_elements(\$j\$$out\$j\$::jsonb -> 'edge_groups') g")" \
+    "pending:1:all_of,pending:1:all_of,pending:2:all_of" "... one edge group per downstream, typed"
+ff flow describe "$F" | grep -q '^state  *blocked'
+ok $? "flow describe (human)"
+out=$(ff --json flow edges "$F" "$A" --outgoing)
+is "$(sql "SELECT count(*) || ':' || bool_and(e ->> 'direction' = 'outgoing' AND e ->> 'edge_state' = 'applied') FROM jsonb_array_elements(\$j\$$out\$j\$::jsonb) e")" \
+    "2:true" "flow edges --outgoing: two applied edges out of a"
+is "$(jget "$(ff --json flow edges "$F" "$B")" 0,data_passing_ref)" "from_a" "flow edges: b's incoming edge carries the data ref"
+ff flow list --flow "$F" | grep -q "^$F  *active  *blocked"
+ok $? "flow list --flow: the flow's partition, the flow active / blocked"
+out=$(ff --json flow list --partition "$(sql "SELECT ff_flow_partition('$F')")" --all)
+is "$(sql "SELECT count(*) FROM jsonb_array_elements(\$j\$$out\$j\$::jsonb) f WHERE f ->> 'flow_id' = '$F'")" 1 \
+    "flow list --partition --json"
+h=$(jget "$(ff --json claim --lane "$FL")" 0,handle)
+ff complete "$h" --result ra >/dev/null
+is "$(fstate "$B")/$(fstate "$C")/$(fstate "$D")" "waiting/waiting/waiting_children" \
+    "completing a makes b and c claimable at once"
+is "$(sql "SELECT convert_from(input_payload, 'UTF8') FROM ff_execution WHERE ff_format_execution_id(partition_key, execution_id) = '$B'")" \
+    "ra" "b's input is a's result (--edge a:b:from_a)"
+ff worker --lane "$FL" --drain --exec cat >/dev/null 2>&1
+out=$(ff --json flow summary "$F")
+is "$(jget "$out" public_flow_state)/$(jget "$out" total_members)/$(jget "$out" members,completed)" "completed/4/4" \
+    "after a worker drained the lane: flow summary --json completed 4/4"
+ff flow summary "$F" | grep -q '^completed  *4'
+ok $? "flow summary (human)"
+
+out=$(ff --json flow create --lane "$FL-fail" --member r=boom --member s --member t --edge r:s --edge s:t)
+F1=$(jget "$out" flow_id)
+ff worker --lane "$FL-fail" --drain --permanent-exit 3 --exec 'exit 3' >/dev/null 2>&1
+is "$(fstate "$(jget "$out" members,r)")/$(fstate "$(jget "$out" members,s)")/$(fstate "$(jget "$out" members,t)")/$(jget "$(ff --json flow describe "$F1")" public_flow_state)" \
+    "failed/skipped/skipped/failed" "a failed root skips every descendant; the flow is failed"
+
+F2=$(ff flow create --kind pieces)
+ok $? "flow create prints the flow id"
+ff flow add "$F2" --lane "$FL-3" --count 3 >"$TMP/members"
+is "$(wc -l <"$TMP/members" | tr -d ' ')" 3 "flow add --lane --count 3 creates three members"
+X=$(sed -n 1p "$TMP/members"); Y=$(sed -n 2p "$TMP/members"); Z=$(sed -n 3p "$TMP/members")
+out=$(ff --json flow add "$F2" "$X")
+is "$(jget "$out" members,0,added)/$(jget "$out" node_count)" "false/3" "flow add of a member again: added false"
+is "$(ff flow policy "$F2" "$Z" any_of:let_run)" "set" "flow policy any_of:let_run"
+is "$(ff flow policy "$F2" "$Z" any_of:let_run)" "already set" "... again: already set"
+ff flow policy "$F2" "$Z" most_of >/dev/null 2>&1
+is "$?" 2 "flow policy with an unknown policy: exit 2"
+ff --json flow policy "$F2" "$Z" quorum:0 >/dev/null 2>"$TMP/err"
+is "$?/$(jget "$(cat "$TMP/err")" error,kind)" "1/invalid_input" "flow policy quorum:0: the engine's invalid_input"
+out=$(ff --json flow edge "$F2" "$X" "$Z")
+E=$(jget "$out" edge_id)
+is "$(jget "$out" new_graph_revision)/$(jget "$out" applied)/$(fstate "$Z")" "4/false/waiting" \
+    "flow edge (current revision): staged, not applied, z still claimable"
+is "$(ff flow apply "$F2" "$E" "$Z" --upstream "$X")" "applied (1 unsatisfied)" "flow apply"
+is "$(jget "$(ff --json flow apply "$F2" "$E" "$Z")" outcome)" "already_applied" "flow apply again: already_applied"
+out=$(ff --json flow edge "$F2" "$Y" "$Z" --apply --data-ref y)
+is "$(jget "$out" applied)/$(jget "$out" unsatisfied_count)/$(fstate "$Z")" "true/2/waiting_children" \
+    "flow edge --apply: staged and applied in one step, z blocked"
+ff --json flow edge "$F2" "$Z" "$X" >/dev/null 2>"$TMP/err"
+rc=$?
+err=$(cat "$TMP/err")
+is "$rc/$(jget "$err" error,kind)/$(jget "$err" error,sqlstate)" "1/cycle_detected/YFK02" "flow edge closing a cycle: cycle_detected"
+ff flow edge "$F2" "$X" "$X" >/dev/null 2>"$TMP/err"
+is "$?" 1 "flow edge x -> x: exit 1"
+grep -q 'self_referencing_edge' "$TMP/err"
+ok $? "... self_referencing_edge"
+ff --json flow edge "$F2" "$X" "$Y" --revision 1 >/dev/null 2>"$TMP/err"
+rc=$?
+err=$(cat "$TMP/err")
+is "$rc/$(jget "$err" error,kind)/$(jget "$err" error,retryable)" "1/stale_graph_revision/true" \
+    "flow edge --revision 1: stale_graph_revision, retryable"
+ff --json flow edge "$F2" "$X" "$Y" --id "$E" >/dev/null 2>"$TMP/err"
+is "$(jget "$(cat "$TMP/err")" error,kind)" "dependency_already_exists" "flow edge --id of an existing edge"
+U=$(sql "SELECT gen_random_uuid()")
+ff flow describe "$U" >/dev/null 2>&1
+is "$?" 4 "flow describe of an unknown flow: exit 4"
+ff flow add "$U" "$X" >/dev/null 2>"$TMP/err"
+is "$?" 4 "flow add to an unknown flow: exit 4 (flow_not_found)"
+ff flow add "$F2" "$A" >/dev/null 2>&1
+is "$?" 1 "flow add of another flow's member: exit 1"
+ff flow describe not-a-uuid >/dev/null 2>&1
+is "$?" 1 "flow describe of a malformed id: exit 1"
+ff flow create --member a >/dev/null 2>&1
+is "$?" 2 "flow create --member without --lane: exit 2"
+ff flow create --lane "$FL" --member a --edge a:zz >/dev/null 2>&1
+is "$?" 2 "flow create --edge naming an unknown member: exit 2"
+ff flow frobnicate >/dev/null 2>&1
+is "$?" 2 "flow with an unknown verb: exit 2"
+ff flow edge --help | grep -q 'ffctl flow edge FLOW_ID UPSTREAM DOWNSTREAM'
+ok $? "flow VERB --help shows the flow usage"
+is "$(ff flow eligibility "$Z")" "blocked_by_dependencies flow=$F2" "flow eligibility of a blocked member"
+ff flow eligibility '{fp:1}:00000000-0000-4000-8000-000000000000' >/dev/null 2>&1
+is "$?" 4 "flow eligibility of an unknown execution: exit 4"
+ff flow tag set "$F2" app.owner ada && is "$(ff flow tag get "$F2" app.owner)" "ada" "flow tag set / get"
+ff flow tag get "$F2" app.none >/dev/null 2>&1
+is "$?" 4 "flow tag get of a missing tag: exit 4"
+
+P=$(ff flow add "$F2" --lane "$FL-4")
+hp=$(jget "$(ff --json claim --lane "$FL-4")" 0,handle)
+CH=$(ff flow add "$F2" --lane "$FL-4" --payload child)
+ff flow edge "$F2" "$CH" "$P" --apply >/dev/null 2>&1
+is "$(ff wait-children "$hp")" "waiting_children" "wait-children: the parent gives up its lease for its child"
+ff --json wait-children "$hp" >/dev/null 2>"$TMP/err"
+is "$?/$(jget "$(cat "$TMP/err")" error,kind)" "5/execution_not_active" "wait-children again: the lease is gone, exit 5"
+ff worker --lane "$FL-4" --drain --exec cat >/dev/null 2>&1
+is "$(fstate "$P")/$(sql "SELECT total_attempt_count FROM ff_execution WHERE ff_format_execution_id(partition_key, execution_id) = '$P'")/$(fstate "$CH")" \
+    "completed/1/completed" "the child ran, then the parent completed in the same attempt"
+solo=$(ff enqueue --lane "$FL-5")
+hs=$(jget "$(ff --json claim --lane "$FL-5")" 0,handle)
+ff wait-children "$hs" >/dev/null 2>"$TMP/err"
+is "$?" 1 "wait-children outside a flow: exit 1"
+grep -q 'execution_not_in_flow' "$TMP/err"
+ok $? "... execution_not_in_flow"
+ff wait-children zz >/dev/null 2>&1
+is "$?" 2 "wait-children with a handle that is not hex: exit 2"
+
+out=$(ff --json flow create --lane "$FL-6" --member m1 --member m2 --member m3 --edge m2:m3)
+F4=$(jget "$out" flow_id)
+M1=$(jget "$out" members,m1); M2=$(jget "$out" members,m2); M3=$(jget "$out" members,m3)
+h1=$(jget "$(ff --json claim --lane "$FL-6")" 0,handle)
+out=$(ff --json flow cancel "$F4" --policy cancel_pending --reason cli-test)
+is "$(jget "$out" outcome)/$(jget "$out" cancellation_policy)/$(sql "SELECT string_agg(m, ',' ORDER BY m) FROM jsonb_array_elements_text(\$j\$$out\$j\$::jsonb -> 'member_execution_ids') m")" \
+    "cancelled/cancel_pending/$(printf '%s\n' "$M2" "$M3" | LC_ALL=C sort | paste -sd,)" \
+    "flow cancel --policy cancel_pending: the waiting and the blocked member"
+is "$(fstate "$M1")" "active" "... the running member runs on"
+ff flow cancel "$F4" | grep -q '^cancelled (cancel_all): 1 member(s) cancelled'
+ok $? "flow cancel (cancel_all) cancels the running member"
+ff complete "$h1" >/dev/null 2>&1
+is "$?" 5 "its worker's complete: exit 5"
+is "$(jget "$(ff --json flow describe "$F4")" public_flow_state)" "cancelled" "the flow is cancelled"
+ff flow cancel "$F4" --wait-ms 0 >/dev/null 2>"$TMP/err"
+is "$?" 1 "flow cancel --wait-ms 0: exit 1"
+grep -q 'invalid_input' "$TMP/err"
+ok $? "... invalid_input"
+ff flow cancel "$F4" --policy nope >/dev/null 2>&1
+is "$?" 2 "flow cancel --policy nope: exit 2"
+ff flow cancel "$U" >/dev/null 2>&1
+is "$?" 4 "flow cancel of an unknown flow: exit 4"
+out=$(ff --json flow reconcile)
+is "$(sql "SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(\$j\$$out\$j\$::jsonb) k")" \
+    "cancel_backlog,dependencies,sibling_cancel" "flow reconcile --json runs all three"
+ff flow reconcile nonsense >/dev/null 2>&1
+is "$?" 2 "flow reconcile of an unknown reconciler: exit 2"
+ff flow reconcile dependencies --batch 100001 >/dev/null 2>&1
+is "$?" 1 "flow reconcile --batch 100001: the engine rejects it, exit 1"
+
+if command -v valgrind >/dev/null 2>&1; then
+    VGF=(valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible
+        --errors-for-leak-kinds=definite,indirect,possible)
+    "${VGF[@]}" "$FFCTL" --json flow create --lane "$FL-vg" --member a --member b --edge a:b --group b=any_of \
+        >"$TMP/vgf" 2>"$TMP/vgf1"
+    is "$?" 0 "valgrind: ffctl flow create --json with members, no errors or leaks"
+    [ -s "$TMP/vgf1" ] && sed 's/^/#   /' "$TMP/vgf1" | head -n 40
+    "${VGF[@]}" "$FFCTL" --json flow describe "$(jget "$(cat "$TMP/vgf")" flow_id)" >/dev/null 2>"$TMP/vgf2"
+    is "$?" 0 "valgrind: ffctl flow describe --json, no errors or leaks"
+    [ -s "$TMP/vgf2" ] && sed 's/^/#   /' "$TMP/vgf2" | head -n 40
+    "${VGF[@]}" "$FFCTL" --json flow cancel "$(jget "$(cat "$TMP/vgf")" flow_id)" >/dev/null 2>"$TMP/vgf3"
+    is "$?" 0 "valgrind: ffctl flow cancel --json, no errors or leaks"
+    [ -s "$TMP/vgf3" ] && sed 's/^/#   /' "$TMP/vgf3" | head -n 40
+fi
+
 echo "1..$T"
 [ "$FAILS" -eq 0 ]
