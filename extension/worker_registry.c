@@ -12,9 +12,12 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/tuplestore.h"
 
 #include "scheduler.h"
 
@@ -428,4 +431,53 @@ ff_reconcile_worker_expiry(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_INT32(count);
+}
+
+/*
+ * ff_list_workers pages through one namespace's registrations (alive or
+ * lapsed but not yet expired by the reconciler) by worker_instance_id.
+ */
+PG_FUNCTION_INFO_V1(ff_list_workers);
+Datum
+ff_list_workers(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[4] = {TEXTOID, TEXTOID, INT4OID, INT8OID};
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *ns;
+	int32		max_results = PG_ARGISNULL(2) ? 100 : PG_GETARG_INT32(2);
+	Datum		v[4];
+	char		n[5] = "    ";
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_INVALID_INPUT),
+				 errmsg("invalid_input: namespace must not be null (workers are listed one namespace at a time)")));
+	ns = arg_namespace(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	ff_prepare(&plan,
+			   "SELECT worker_instance_id::text, worker_id, namespace::text, lanes, capabilities, "
+			   "last_heartbeat_ms, liveness_ttl_ms, last_heartbeat_ms + liveness_ttl_ms, "
+			   "registered_at_ms, last_heartbeat_ms + liveness_ttl_ms > $4 "
+			   "FROM ff_worker_registry WHERE namespace = $1 "
+			   "AND ($2::text IS NULL OR worker_instance_id > $2::text) "
+			   "ORDER BY worker_instance_id LIMIT greatest(least($3, 1000), 0)",
+			   4, types);
+	v[0] = CStringGetTextDatum(ns);
+	v[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	n[1] = PG_ARGISNULL(1) ? 'n' : ' ';
+	v[2] = Int32GetDatum(max_results);
+	v[3] = Int64GetDatum(ff_now_ms());
+	ff_execute(plan, v, n, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[10];
+		bool		nulls[10];
+
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
 }

@@ -293,26 +293,8 @@ CREATE FUNCTION ff_list_workers(namespace text DEFAULT 'default', cursor text DE
     RETURNS TABLE (worker_instance_id text, worker_id text, namespace text, lanes text[],
                    capabilities text[], last_heartbeat_ms bigint, liveness_ttl_ms bigint,
                    expires_at_ms bigint, registered_at_ms bigint, alive boolean)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-DECLARE
-    now_ms bigint := ff_server_time_ms();
-BEGIN
-    IF ff_list_workers.namespace IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'YFV01',
-            MESSAGE = 'invalid_input: namespace must not be null (workers are listed one namespace at a time)';
-    END IF;
-    RETURN QUERY
-    SELECT w.worker_instance_id::text, w.worker_id, w.namespace::text, w.lanes, w.capabilities,
-           w.last_heartbeat_ms, w.liveness_ttl_ms, w.last_heartbeat_ms + w.liveness_ttl_ms,
-           w.registered_at_ms, w.last_heartbeat_ms + w.liveness_ttl_ms > now_ms
-      FROM ff_worker_registry w
-     WHERE w.namespace = ff_list_workers.namespace
-       AND (ff_list_workers.cursor IS NULL OR w.worker_instance_id > ff_list_workers.cursor)
-     ORDER BY w.worker_instance_id
-     LIMIT greatest(least(ff_list_workers.max_results, 1000), 0);
-END
-$$;
+    AS 'MODULE_PATHNAME', 'ff_list_workers' LANGUAGE C STABLE
+    SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp;
 
 -- Leases that ran out: lapsed ones the lease-expiry reconciler has not marked
 -- yet (ownership leased), and those awaiting reclaim (expired, revoked, or of
