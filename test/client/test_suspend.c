@@ -233,6 +233,15 @@ test_keystore(void)
 			is_error(u, s, FF_ERR_PERMISSION_DENIED, "42501", "seed as a role without EXECUTE");
 			is_status(ff_client_list_hmac_kids(u, &l2), FF_ERR_PERMISSION_DENIED, u,
 					  "list kids as that role -> permission_denied");
+			is_status(ff_client_rotate_hmac_secret(u, "kid-u", SECRET_B, 0, NULL), FF_ERR_PERMISSION_DENIED, u,
+					  "rotate as that role -> permission_denied");
+			{
+				char	   *tok = NULL;
+
+				is_status(ff_client_read_waitpoint_token(u, "{fp:1}", NO_SUCH_UUID, &tok),
+						  FF_ERR_PERMISSION_DENIED, u, "read_waitpoint_token as that role -> permission_denied");
+				ok(tok == NULL, "... no token");
+			}
 		}
 		else
 			ok(0, "connect as ff_client_nopriv");
@@ -331,6 +340,45 @@ test_suspend_and_signals(void)
 	is_error(c, s, FF_ERR_INVALID_WAITPOINT_KEY, "YFV07", "an empty waitpoint key");
 	s = suspend_on(&cl.handle, "[\"wpk:a\"]", NULL, 0, "sometimes", &r);
 	is_error(c, s, FF_ERR_INVALID_INPUT, "YFV01", "an unknown timeout behaviour");
+	{
+		/* a waitpoint id already in use (the pending one of another execution
+		 * of the same partition: waitpoint ids are keyed by partition) */
+		ff_claimed	o = {0};
+		ff_waitpoint_created w = {0};
+		char	   *oid = new_claimed_in(lane, NULL, &o, NULL);
+		char		json[160];
+
+		if (ff_client_create_waitpoint(c, &o.handle, NULL, 60000, NULL, &w) == FF_OK)
+		{
+			snprintf(json, sizeof(json), "[{\"waitpoint_key\": \"wpk:a\", \"waitpoint_id\": \"%s\"}]",
+					 w.waitpoint_id);
+			s = suspend_on(&cl.handle, json, NULL, 0, NULL, &r);
+			is_error(c, s, FF_ERR_WAITPOINT_ALREADY_EXISTS, "YFK05", "a waitpoint id already in use");
+		}
+		else
+			ok(0, "create a waitpoint for the id clash");
+		ff_client_complete(c, &o.handle, NULL, 0);
+		ff_waitpoint_created_clear(&w);
+		ff_claimed_clear(&o);
+		free(oid);
+	}
+	{
+		/* a lease that ran out */
+		const char *l2 = unique_lane("susp-expired");
+		char	   *eid = make_execution(c, l2, NULL, NULL);
+		ff_claimed	e = {0};
+
+		if (eid && claim_lane(c, l2, NULL, 0, 1, &e))
+		{
+			sleep_ms(5);
+			s = suspend_on(&e.handle, "[\"wpk:a\"]", NULL, 0, NULL, &r);
+			is_error(c, s, FF_ERR_LEASE_EXPIRED, "YFS02", "suspend after the lease ran out");
+		}
+		else
+			ok(0, "claim with a 1 ms lease");
+		ff_claimed_clear(&e);
+		free(eid);
+	}
 	{
 		ff_handle	bad = {(unsigned char *) "\x01\x02\x03", 3};
 
