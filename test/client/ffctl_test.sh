@@ -651,6 +651,20 @@ if command -v valgrind >/dev/null 2>&1; then
     is "$?" 0 "valgrind: ffctl flow cancel --json, no errors or leaks"
     [ -s "$TMP/vgf3" ] && sed 's/^/#   /' "$TMP/vgf3" | head -n 40
 fi
+F5=$(ff flow create)
+P5=$(ff flow add "$F5" --lane "$FL-7" --payload parent)
+FLOW=$F5 ff worker --lane "$FL-7" --drain --exec '
+    read -r p
+    if [ "$p" != parent ]; then echo child-done; exit 0; fi
+    if [ -n "$("$FFCTL" --json flow edges "$FLOW" "$FF_EXECUTION_ID" --incoming | tr -d "[]")" ]; then
+        echo parent-done; exit 0
+    fi
+    ch=$("$FFCTL" flow add "$FLOW" --lane "$FF_LANE_ID" --payload child) &&
+    "$FFCTL" flow edge "$FLOW" "$ch" "$FF_EXECUTION_ID" --apply 2>/dev/null &&
+    "$FFCTL" wait-children "$FF_HANDLE" >/dev/null' >/dev/null 2>"$TMP/w7.err"
+is "$?/$(ff result "$P5")/$(sql "SELECT total_attempt_count FROM ff_execution WHERE ff_format_execution_id(partition_key, execution_id) = '$P5'")" \
+    "0/parent-done/1" "worker --exec: a command creates a child, waits for it, and runs again in the same attempt"
+is "$(jget "$(ff --json flow summary "$F5")" members,completed)" 2 "... the child completed too"
 
 echo "1..$T"
 [ "$FAILS" -eq 0 ]
