@@ -15,6 +15,11 @@
 
 #include "ffctl.h"
 
+/* cmd_stream.c: streams (ffctl tail, summary, append; docs/streams.md) */
+int			cmd_tail(int argc, char **argv);
+int			cmd_summary(int argc, char **argv);
+int			cmd_append(int argc, char **argv);
+
 typedef struct ffctl_command
 {
 	const char *name;
@@ -149,6 +154,28 @@ static const ffctl_command commands[] = {
 	{"ping", cmd_ping, "check the connection and the extension", "ffctl ping"},
 	{"time", cmd_time, "print the engine clock", "ffctl time"},
 	{"capabilities", cmd_capabilities, "print ff_capabilities()", "ffctl capabilities"},
+	/* streams (cmd_stream.c) */
+	{"tail", cmd_tail, "print (and follow) an attempt's output stream",
+		"ffctl tail EXECUTION_ID [--attempt N] [--after FRAME_ID] [--limit N]\n"
+		"           [--follow [--block-ms N] [--timeout-ms N]] [--exclude-best-effort]\n"
+		"           [--raw | --ids | --base64]\n"
+		"Prints the frames of the stream of the current attempt (or --attempt N) after\n"
+		"--after (default: from the beginning), oldest first: text payloads as they are\n"
+		"(one per line), binary ones in hex (--base64: base64); --ids prefixes each with\n"
+		"its frame id and type, --raw writes the payload bytes only, --json one object\n"
+		"per frame. --follow then waits for new frames like tail -f (woken by NOTIFY)\n"
+		"until the stream closes (its attempt ended), SIGINT / SIGTERM, or --timeout-ms\n"
+		"(exit status 6)."},
+	{"summary", cmd_summary, "print an attempt's summary document",
+		"ffctl summary EXECUTION_ID [--attempt N]\n"
+		"The document the attempt's summary frames (JSON merge patches) built, its\n"
+		"version and times; exit status 4 if there is none."},
+	{"append", cmd_append, "append a frame to the handle's stream",
+		"ffctl append HANDLE --type TYPE (--payload TEXT | --payload-file PATH|-)\n"
+		"             [--mode durable|summary|best_effort] [--correlation-id ID]\n"
+		"             [--encoding LABEL] [--ttl-ms N] [--floor N] [--ceiling N] [--alpha X]\n"
+		"Prints the frame id. The lease holder only (e.g. ffctl append \"$FF_HANDLE\" in\n"
+		"ffctl worker --exec); summary payloads are JSON merge patches."},
 	/* flows (cmd_flow.c) */
 	{"flow", cmd_flow, "flows: build a DAG, describe, list, cancel", ffctl_flow_usage},
 	{"wait-children", cmd_wait_children, "give up the lease until the dependencies finish",

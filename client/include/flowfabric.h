@@ -1767,6 +1767,176 @@ FF_API ff_status ff_client_complete_many(ff_client *c, const ff_complete_item *i
 FF_API ff_status ff_client_fail_many(ff_client *c, const ff_fail_item *items, size_t n,
 									 ff_batch_result_list *out);
 
+/* ========================================================================
+ * Streams: per-attempt output frames, durable summaries, live tailing
+ * (client/src/stream.c; semantics, SQL and ffctl: docs/streams.md)
+ *
+ * Each attempt of an execution owns an append-only stream. Its lease holder
+ * appends frames; anyone reads them by frame id, tails them (the blocking
+ * tail LISTENs on the stream's channel, so it wakes as soon as a frame
+ * commits), or reads the attempt's summary document, which summary frames
+ * (RFC 7396 JSON merge patches) build up. The stream closes when its attempt
+ * ends; appends after that fail with FF_ERR_STREAM_CLOSED.
+ *
+ * Frame ids are "<ts_ms>-<seq>" and strictly increase per attempt. Cursors
+ * are a frame id, "<ms>" ((ms, 0) as a lower bound, (ms, max) as an upper
+ * one), "start" or "end" (FF_ERR_INVALID_OFFSET otherwise). attempt_index
+ * FF_CURRENT_ATTEMPT means the execution's current attempt. An unknown
+ * execution or attempt is FF_ERR_STREAM_NOT_FOUND.
+ * ======================================================================== */
+#define FF_STREAM_MAX_FRAME_BYTES	65536	/* larger: FF_ERR_RETENTION_LIMIT_EXCEEDED */
+#define FF_STREAM_NULL_SENTINEL		"__ff_null__"	/* a summary patch value that sets
+													 * its key to JSON null */
+#define FF_CURRENT_ATTEMPT			(-1)
+
+typedef enum ff_stream_mode
+{
+	FF_STREAM_DURABLE = 0,		/* kept until retention (the default) */
+	FF_STREAM_SUMMARY = 1,		/* the payload is a JSON merge patch applied to
+								 * the attempt's summary document */
+	FF_STREAM_BEST_EFFORT = 2	/* the stream keeps the newest K best-effort
+								 * frames, K following the append rate */
+} ff_stream_mode;
+
+typedef struct ff_frame_args
+{
+	const char *frame_type;		/* required: 1..64 of [A-Za-z0-9_.:/-] (log,
+								 * delta, event, ...); else FF_ERR_INVALID_FRAME_TYPE */
+	const void *payload;		/* any bytes; NULL with payload_len 0: empty */
+	size_t		payload_len;	/* at most FF_STREAM_MAX_FRAME_BYTES */
+	ff_stream_mode mode;
+	const char *correlation_id; /* NULL: none */
+	const char *encoding;		/* a label; NULL: "utf8" for UTF-8 text, else "binary" */
+	/* FF_STREAM_BEST_EFFORT only (else leave 0); 0: the engine's default */
+	int32_t		ttl_ms;			/* visibility target, 30000 */
+	int32_t		maxlen_floor;	/* 64 */
+	int32_t		maxlen_ceiling; /* 16384 */
+	double		ema_alpha;		/* 0.2, in (0, 1] */
+} ff_frame_args;
+
+typedef struct ff_append_result
+{
+	char		frame_id[32];	/* "<ts_ms>-<seq>" */
+	int64_t		ts_ms;
+	int32_t		seq;
+	int64_t		frame_count;	/* frames appended to this stream, ever */
+	int64_t		summary_version;	/* summary frames: the document's new
+									 * version (1, 2, ...); else 0 */
+	int32_t		maxlen_applied; /* best-effort frames: K; else 0 */
+} ff_append_result;
+
+/* Appends a frame to the stream of the handle's attempt (the lease holder
+ * only: stale handles get FF_ERR_STALE_LEASE / FF_ERR_LEASE_EXPIRED / ...).
+ * out may be NULL. Not re-sent after a lost connection (it could append
+ * twice). */
+FF_API ff_status ff_client_append_frame(ff_client *c, const ff_handle *handle,
+										const ff_frame_args *args, ff_append_result *out);
+
+/* The same from a worker handler, on the job's own connection and handle. */
+FF_API ff_status ff_job_append_frame(ff_job *job, const ff_frame_args *args,
+									 ff_append_result *out);
+
+typedef struct ff_frame
+{
+	char		frame_id[32];	/* "<ts_ms>-<seq>" */
+	int64_t		ts_ms;
+	int32_t		seq;
+	char	   *mode;			/* "durable", "summary", "best_effort" */
+	char	   *frame_type;
+	char	   *encoding;
+	char	   *correlation_id; /* NULL if none */
+	int64_t		summary_version;	/* summary frames: the version it made; else 0 */
+	ff_bytes	payload;		/* exactly the bytes appended */
+} ff_frame;
+
+typedef struct ff_frame_list
+{
+	ff_frame   *items;			/* oldest first */
+	size_t		count;
+	int32_t		attempt_index;	/* the attempt whose stream was read */
+	bool		closed;			/* the attempt has ended: once a read returns
+								 * fewer than count_limit frames, no frame will
+								 * follow the last one returned */
+	int64_t		closed_at_ms;	/* 0 while open */
+	char	   *closed_reason;	/* the attempt's end reason (completed,
+								 * failed_retry_scheduled, lease_expired, ...);
+								 * NULL while open */
+} ff_frame_list;
+
+FF_API void ff_frame_list_clear(ff_frame_list *l);
+
+/* Frames with from <= id <= to (NULL: "start" / "end"), oldest first;
+ * count_limit 0: 1000 (1..10000). */
+FF_API ff_status ff_client_read_stream(ff_client *c, const char *execution_id,
+									   int32_t attempt_index, const char *from, const char *to,
+									   int32_t count_limit, ff_frame_list *out);
+
+typedef enum ff_tail_visibility
+{
+	FF_TAIL_ALL = 0,
+	FF_TAIL_EXCLUDE_BEST_EFFORT = 1 /* durable and summary frames only */
+} ff_tail_visibility;
+
+/*
+ * Frames after the concrete cursor `after` (exclusive; NULL: "0-0", the
+ * beginning), oldest first. block_ms 0: one read; > 0: when there is nothing
+ * yet, wait up to block_ms for a frame (LISTEN on the stream's channel; a
+ * frame committed by any connection wakes it at once) or for the stream to
+ * close, then read again. An empty list is a timeout (closed false) or the
+ * end of a closed stream (closed true). The attempt is resolved once, before
+ * waiting. Waiting needs the client outside an explicit transaction
+ * (FF_ERR_USAGE otherwise); returns early (FF_OK, maybe empty) when a signal
+ * interrupts the wait.
+ */
+FF_API ff_status ff_client_tail_stream(ff_client *c, const char *execution_id,
+									   int32_t attempt_index, const char *after, int block_ms,
+									   int32_t count_limit, ff_tail_visibility visibility,
+									   ff_frame_list *out);
+
+typedef struct ff_stream_info
+{
+	char	   *execution_id;	/* canonical */
+	int32_t		attempt_index;
+	char	   *channel;		/* NOTIFY channel: ff_stream_<uuid>_<attempt_index> */
+	bool		closed;
+	int64_t		closed_at_ms;	/* 0 while open */
+	char	   *closed_reason;	/* NULL while open */
+	char	   *last_frame_id;	/* NULL before the first frame */
+	int64_t		frame_count;	/* frames appended, ever */
+	int64_t		retained_frames;	/* frames stored now (after trimming and retention) */
+	int64_t		total_bytes;	/* payload bytes appended, ever */
+	int64_t		first_frame_at_ms;	/* 0 before the first frame */
+	int64_t		last_frame_at_ms;
+	bool		has_durable_frame;
+	int64_t		summary_version;	/* 0: no summary */
+	double		ema_rate_hz;	/* best-effort append rate */
+	int32_t		maxlen_applied_last;	/* the latest best-effort K */
+	int64_t		retention_trimmed_at_ms;	/* 0 unless retention removed the frames */
+} ff_stream_info;
+
+FF_API ff_status ff_client_stream_info(ff_client *c, const char *execution_id,
+									   int32_t attempt_index, ff_stream_info *out);
+FF_API void ff_stream_info_clear(ff_stream_info *i);
+
+typedef struct ff_stream_summary
+{
+	bool		found;			/* false: no summary frame yet */
+	char	   *document_json;	/* the merged document (JSON object text) */
+	int64_t		version;		/* patches applied */
+	char	   *patch_kind;		/* "json-merge-patch" */
+	int64_t		first_applied_ms;
+	int64_t		last_updated_ms;
+} ff_stream_summary;
+
+FF_API ff_status ff_client_read_summary(ff_client *c, const char *execution_id,
+										int32_t attempt_index, ff_stream_summary *out);
+FF_API void ff_stream_summary_clear(ff_stream_summary *s);
+
+/* One pass of ff_reconcile_stream_retention; *changed (may be NULL) = streams
+ * trimmed. batch_size 0: 1000. */
+FF_API ff_status ff_client_reconcile_stream_retention(ff_client *c, int32_t batch_size,
+													  int32_t *changed);
+
 #ifdef __cplusplus
 }
 #endif
