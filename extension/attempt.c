@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 
 #include "flowfabric.h"
+#include "budget.h"
 #include "stream.h"
 
 #define ATTEMPT_COLUMNS \
@@ -185,6 +186,8 @@ ff_attempt_end(const FFExecRow *exec, FFAttemptRow *attempt, const char *lifecyc
 	/* an ended attempt's output stream closes with it (stream.c) */
 	if (strcmp(lifecycle, "suspended") != 0)
 		ff_stream_attempt_ended(exec, attempt, now);
+	/* the lease's quota slot frees with it (budget_admission.c) */
+	ff_admission_attempt_ended(exec, now);
 }
 
 /* Fencing */

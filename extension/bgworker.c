@@ -110,6 +110,14 @@ static const FFReconcilerDef ff_reconcilers[] = {
 	"SELECT min(last_heartbeat_ms + liveness_ttl_ms) FROM ff_worker_registry WHERE last_heartbeat_ms + liveness_ttl_ms > $1"},
 	{"claim_grant_expiry", "ff_reconcile_claim_grants", 10000, NULL},
 	{"stream_retention", "ff_reconcile_stream_retention", 60000, NULL},
+	{"budget_reset", "ff_reconcile_budget_reset", 15000,
+	"SELECT min(next_reset_at_ms) FROM ff_budget_policy WHERE next_reset_at_ms > $1"},
+	{"budget_counters", "ff_reconcile_budget_counters", 30000, NULL},
+	{"budget_executions", "ff_reconcile_budget_executions", 5000, NULL},
+	{"quota_counters", "ff_reconcile_quota_counters", 30000, NULL},
+	{"quota_unblock", "ff_reconcile_quota_unblock", 1000,
+	"SELECT min(retry_at_ms) FROM ff_quota_blocked WHERE retry_at_ms > $1"},
+	{"admission_cleanup", "ff_reconcile_admission_cleanup", 60000, NULL},
 };
 
 #define FF_NUM_RECONCILERS		lengthof(ff_reconcilers)

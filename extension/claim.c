@@ -19,6 +19,7 @@
 #include "utils/tuplestore.h"
 
 #include "flowfabric.h"
+#include "budget.h"
 
 typedef struct ClaimRequest
 {
@@ -269,6 +270,12 @@ ff_claim(PG_FUNCTION_ARGS)
 			bool		nulls[6] = {false, false, false, false, false, false};
 
 			ff_exec_from_tuple(tuple, candidates->tupdesc, &exec);
+			/* budgets and quotas may hold it back (budget_admission.c) */
+			if (!ff_admission_admit(&exec, req.now))
+			{
+				capped = true;
+				continue;
+			}
 			if (!claim_one(&exec, &attempt, &req))
 			{
 				capped = true;

@@ -111,10 +111,7 @@ Datum
 ff_capabilities(PG_FUNCTION_ARGS)
 {
 	static const char *const unsupported[] = {
-		"budget_admin", "quota_admin",
 		"subscribe_instance_tags",
-		"release_admission", "read_quota_policy_limits",
-		"block_execution_for_admission", "read_budget_usage_and_limits",
 	};
 	static const char *const supported[] = {
 		"read_execution_state", "read_execution_info", "get_execution_result", "prepare",
@@ -128,6 +125,9 @@ ff_capabilities(PG_FUNCTION_ARGS)
 		"claim_for_worker", "issue_reclaim_grant", "cancel_execution", "change_priority",
 		"replay_execution", "revoke_lease", "register_worker", "heartbeat_worker",
 		"mark_worker_dead", "list_expired_leases", "list_workers",
+		/* budgets, quotas and admission control (docs/budgets.md) */
+		"budget_admin", "quota_admin", "release_admission", "read_quota_policy_limits",
+		"block_execution_for_admission", "read_budget_usage_and_limits",
 	};
 	StringInfoData buf;
 

@@ -23,6 +23,7 @@
 #include "utils/numeric.h"
 
 #include "flowfabric.h"
+#include "budget.h"
 
 #define DEFAULT_MAX_RETRIES			3
 #define DEFAULT_DELAY_MS			1000
@@ -222,6 +223,8 @@ ff_policy_parse(Jsonb *policy, FFPolicy *out)
 												 "routing_requirements.required_capabilities",
 												 ERRCODE_FF_INVALID_CAPABILITIES,
 												 "invalid_capabilities");
+	/* budget_ids and quota_policy_id (budget_admission.c) */
+	ff_admission_policy_check(policy);
 }
 
 /*

@@ -64,6 +64,14 @@ const FFStateVector ff_sv_replay_pending = {
 	"runnable", "unowned", "eligible_now", "waiting_for_worker", "none", "pending_replay_attempt"
 };
 
+/* a budget or quota holds it back (budget_admission.c): public state rate_limited */
+const FFStateVector ff_sv_blocked_by_budget = {
+	"runnable", "unowned", "blocked_by_budget", "waiting_for_budget", "none", NULL
+};
+const FFStateVector ff_sv_blocked_by_quota = {
+	"runnable", "unowned", "blocked_by_quota", "waiting_for_quota", "none", NULL
+};
+
 /*
  * ff_derive_public_state maps the vector to the one state users see. The
  * ff_execution table checks that stored public_state always equals it.

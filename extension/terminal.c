@@ -5,6 +5,7 @@
  */
 #include "postgres.h"
 
+#include "budget.h"
 #include "flowfabric.h"
 #include "flow.h"
 #include "suspend.h"
@@ -27,6 +28,8 @@ ff_finish_execution(FFExecRow *exec, const FFStateVector *sv, const char *outcom
 	exec->delay_until_ms = FF_NULL_MS;
 	exec->blocking_detail = NULL;
 	ff_exec_store(exec);
+	/* budgets and quotas forget it, its quota slot frees (budget_admission.c) */
+	ff_admission_on_terminal(exec, now);
 	/* a suspension and waitpoints still open close with it */
 	ff_suspend_on_terminal(exec, outcome, now);
 	ff_emit_completion(exec, outcome, now);
