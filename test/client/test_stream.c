@@ -434,7 +434,7 @@ test_tail(void)
 
 		ok(l.count == 1 && l.items[0].payload.len == 6 && memcmp(l.items[0].payload.data, "second", 6) == 0,
 		   "the new frame is returned");
-		ok(el >= 250 && el < 2500, "woken by the notification, not the timeout (%lld ms of 10000)", el);
+		ok(el >= 250 && el < 5000, "woken by the notification, not the timeout (%lld ms of 10000)", el);
 	}
 	pthread_join(th, NULL);
 	ff_frame_list_clear(&l);
@@ -469,7 +469,7 @@ test_tail(void)
 		}
 		worst = now_ms() - t0;
 		ok(all, "every tailer got exactly that frame");
-		ok(worst < 3000, "all woke within %lld ms of the append", worst);
+		ok(worst < 5000, "all woke within %lld ms of the append (they wait up to 8000)", worst);
 		ff_stream_info_clear(&i);
 	}
 
@@ -495,7 +495,7 @@ test_tail(void)
 		append_text(&cl.handle, "fourth");
 		pthread_join(tt, NULL);
 		ok(pids >= 1, "the waiting tailer's backend was terminated (%lld)", pids);
-		ok(t1.st == FF_OK && t1.count == 1 && now_ms() - t0 < 4000,
+		ok(t1.st == FF_OK && t1.count == 1 && now_ms() - t0 < 6000,
 		   "after a reconnect the tail still wakes for the next frame (status %d, %zu frames, %lld ms)",
 		   (int) t1.st, t1.count, now_ms() - t0);
 		ff_stream_info_clear(&i);
@@ -514,7 +514,7 @@ test_tail(void)
 				  "tail while another connection completes the attempt");
 		ok(l.count == 0 && l.closed && l.closed_reason && strcmp(l.closed_reason, "completed") == 0,
 		   "returns empty and closed (completed)");
-		ok(now_ms() - t0 < 2500, "woken by the close (%lld ms)", now_ms() - t0);
+		ok(now_ms() - t0 < 5000, "woken by the close (%lld ms of 10000)", now_ms() - t0);
 		pthread_join(th, NULL);
 		ff_frame_list_clear(&l);
 
