@@ -45,9 +45,22 @@ client-clean:
 	$(MAKE) -C client clean
 	$(MAKE) -C test/client clean
 
-.PHONY: test demo deps
+.PHONY: test demo deps bench bench-build
 deps:
 	./scripts/install-deps.sh
+
+# `make bench` runs the benchmarks on a private server (scripts/bench.sh,
+# docs/performance.md); pass options with BENCH_ARGS, e.g.
+# make bench BENCH_ARGS="--quick --json". `make` builds the program too.
+all: bench-build
+bench-build: client-lib
+	$(MAKE) -C bench PG_CONFIG=$(PG_CONFIG)
+bench:
+	./scripts/bench.sh $(BENCH_ARGS)
+clean: bench-clean
+.PHONY: bench-clean
+bench-clean:
+	$(MAKE) -C bench clean
 
 test:
 	./scripts/run-tests.sh

@@ -56,6 +56,13 @@ struct ff_job
 	ff_client  *client;
 	atomic_bool lease_lost;
 	int64_t		next_renew;		/* monotonic ms; under w->mu */
+	bool		deferred;		/* handed to the finisher (batched finishing) */
+	int			refs;			/* deferred: handler + finisher; the last frees */
+	int			finish_kind;	/* its call: CALL_COMPLETE or CALL_FAIL */
+	const char *finish_message;
+	const char *finish_class;
+	int64_t		deferred_at;	/* monotonic ms */
+	ff_job	   *fnext;			/* finish queue */
 
 	/* set by the handler */
 	ff_bytes	result;
@@ -106,6 +113,17 @@ struct ffw
 	bool		renewer_done;
 	unsigned long serial;
 	ff_worker_stats stats;
+
+	/* the high-throughput path: claims ahead while busy, and a finisher
+	 * thread that sends completions and failures in batches */
+	int			prefetch;
+	int			finish_batch;	/* 1: no finisher, one call per job */
+	int			finish_delay_ms;
+	pthread_cond_t cv_finish;
+	ff_job	   *f_head;			/* finish queue, under mu */
+	ff_job	   *f_tail;
+	int			finishing;		/* jobs in the finish queue or being sent */
+	bool		finisher_done;
 };
 
 /* ------------------------------------------------------------------------
@@ -438,6 +456,284 @@ count(ffw *w, unsigned long *field)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* ------------------------------------------------------------------------
+ * batched finishing: handlers hand completions and failures to the
+ * finisher thread, which sends them with ff_complete_many / ff_fail_many
+ * when the batch is full, when the oldest has waited finish_delay_ms, or at
+ * once when every claimed job is waiting to be finished
+ * ------------------------------------------------------------------------ */
+
+/* unlinks an ended job from the active list; under mu */
+static void
+unlink_job(ffw *w, ff_job *job)
+{
+	if (job->aprev)
+		job->aprev->anext = job->anext;
+	else
+		w->active = job->anext;
+	if (job->anext)
+		job->anext->aprev = job->aprev;
+	w->inflight--;
+}
+
+/* queues the job for the finisher (false: finish it now, unbatched) */
+static bool
+defer_finish(ffw *w, ff_job *job, call_kind kind, const char *message, const char *classification)
+{
+	if (w->finish_batch <= 1)
+		return false;
+	job->finish_kind = (int) kind;
+	job->finish_message = message;
+	job->finish_class = classification;
+	pthread_mutex_lock(&w->mu);
+	/* backpressure: a finisher that cannot keep up slows the handlers */
+	while (w->finishing >= 4 * w->finish_batch && !w->finisher_done)
+		pthread_cond_wait(&w->cv_slots, &w->mu);
+	if (w->finisher_done)
+	{
+		pthread_mutex_unlock(&w->mu);
+		return false;
+	}
+	job->deferred = true;
+	job->refs = 2;
+	job->deferred_at = ffc_monotonic_ms();
+	job->fnext = NULL;
+	if (w->f_tail)
+		w->f_tail->fnext = job;
+	else
+		w->f_head = job;
+	w->f_tail = job;
+	w->finishing++;
+	pthread_cond_signal(&w->cv_finish);
+	pthread_mutex_unlock(&w->mu);
+	return true;
+}
+
+/* stats and log line for a finished job (the finisher's side) */
+static void
+account(ffw *w, ff_job *job, call_kind kind, ff_status s, const ff_fail_result *fr, const char *errmsg)
+{
+	const char *id = job->claim.execution_id;
+
+	if (s == FF_OK)
+	{
+		pthread_mutex_lock(&w->mu);
+		if (kind == CALL_COMPLETE)
+			w->stats.completed++;
+		else
+		{
+			w->stats.failed++;
+			if (fr->outcome == FF_FAIL_RETRY_SCHEDULED)
+				w->stats.retries_scheduled++;
+		}
+		pthread_mutex_unlock(&w->mu);
+		wlog(w, FF_LOG_INFO, "%s: attempt %d %s", id, (int) job->claim.attempt_index,
+			 kind == CALL_COMPLETE ? "completed"
+			 : fr->outcome == FF_FAIL_RETRY_SCHEDULED ? "failed, retry scheduled" : "failed");
+	}
+	else if (ff_status_is_lease_lost(s))
+	{
+		count(w, &w->stats.lease_lost);
+		wlog(w, FF_LOG_WARNING, "%s: lease lost, result dropped: %s", id, errmsg ? errmsg : "?");
+	}
+	else
+	{
+		count(w, &w->stats.errors);
+		wlog(w, FF_LOG_ERROR, "%s: could not finish the job: %s", id, errmsg ? errmsg : "?");
+	}
+}
+
+/* a completion the engine refused as invalid (e.g. payload_too_large) fails instead */
+static void
+fail_refused_result(ffw *w, ff_client *c, ff_job *job, const char *why)
+{
+	char		buf[600];
+	ff_fail_result fr = {0};
+	ff_status	s;
+
+	snprintf(buf, sizeof(buf), "could not complete: %s", why ? why : "refused");
+	wlog(w, FF_LOG_WARNING, "%s: %s", job->claim.execution_id, buf);
+	s = finish_with_retry(w, c, job, CALL_FAIL, buf, FF_CLASS_PERMANENT, &fr);
+	account(w, job, CALL_FAIL, s, &fr, errmsg_of(c));
+}
+
+/* one call per job: when the batch call itself failed */
+static void
+finish_single(ffw *w, ff_client *c, ff_job *job)
+{
+	ff_fail_result fr = {0};
+	call_kind	kind = (call_kind) job->finish_kind;
+	ff_status	s = finish_with_retry(w, c, job, kind, job->finish_message, job->finish_class, &fr);
+
+	if (kind == CALL_COMPLETE && ff_status_category(s) == 'V')
+		fail_refused_result(w, c, job, errmsg_of(c));
+	else
+		account(w, job, kind, s, &fr, errmsg_of(c));
+}
+
+/* sends the jobs of one kind (complete or fail) in one batch call */
+static void
+send_batch(ffw *w, ff_client *c, ff_job **jobs, int n, call_kind kind)
+{
+	ff_complete_item *ci = NULL;
+	ff_fail_item *fi = NULL;
+	ff_batch_result_list r = {0};
+	ff_status	s = FF_ERR_OUT_OF_MEMORY;
+	int64_t		backoff = 100;
+
+	if (n == 0)
+		return;
+	if (kind == CALL_COMPLETE)
+		ci = ffc_calloc((size_t) n, sizeof(ff_complete_item));
+	else
+		fi = ffc_calloc((size_t) n, sizeof(ff_fail_item));
+	for (int i = 0; i < n && (ci || fi); i++)
+	{
+		ff_job	   *j = jobs[i];
+
+		if (ci)
+		{
+			ci[i].handle = &j->claim.handle;
+			ci[i].payload = j->result.data;
+			ci[i].payload_len = j->result.len;
+		}
+		else
+		{
+			fi[i].handle = &j->claim.handle;
+			fi[i].message = j->finish_message;
+			fi[i].classification = j->finish_class;
+			fi[i].detail = j->fail_detail.data;
+			fi[i].detail_len = j->fail_detail.len;
+		}
+	}
+	/* the engine treats a repeated batch as replays: safe to send again */
+	for (int attempt = 0; attempt < 5 && (ci || fi); attempt++)
+	{
+		s = ci ? ff_client_complete_many(c, ci, (size_t) n, &r)
+			: ff_client_fail_many(c, fi, (size_t) n, &r);
+		count(w, &w->stats.finish_calls);
+		if (s != FF_ERR_CONNECTION)
+			break;
+		wlog(w, FF_LOG_WARNING, "connection lost while finishing %d job(s), retrying: %s", n, errmsg_of(c));
+		ffc_sleep_ms(backoff);
+		backoff *= 2;
+	}
+	if (s == FF_OK && r.count == (size_t) n)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			ff_batch_result *it = &r.items[i];
+			ff_fail_result fr = {it->fail_outcome, it->delay_until_ms};
+
+			if (kind == CALL_COMPLETE && ff_status_category(it->status) == 'V')
+				fail_refused_result(w, c, jobs[i], it->message);
+			else
+				account(w, jobs[i], kind, it->status, &fr, it->message);
+		}
+	}
+	else
+	{
+		/* e.g. a server without the batch functions: one call per job */
+		wlog(w, FF_LOG_WARNING, "batched finishing failed (%s); one call per job", errmsg_of(c));
+		for (int i = 0; i < n; i++)
+			finish_single(w, c, jobs[i]);
+	}
+	ff_batch_result_list_clear(&r);
+	free(ci);
+	free(fi);
+}
+
+static void *
+finisher_thread(void *arg)
+{
+	ffw		   *w = arg;
+	ff_client  *c = NULL;
+	ff_job	  **batch = ffc_calloc((size_t) w->finish_batch, sizeof(ff_job *));
+	ff_job	  **part = ffc_calloc((size_t) w->finish_batch, sizeof(ff_job *));
+	int			queued = 0;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;)
+	{
+		int			n = 0;
+
+		while (w->f_head == NULL && !w->finisher_done)
+			pthread_cond_wait(&w->cv_finish, &w->mu);
+		if (w->f_head == NULL)
+			break;
+		for (ff_job *j = w->f_head; j; j = j->fnext)
+			queued++;
+		while (queued < w->finish_batch && queued < w->inflight && !w->finisher_done)
+		{
+			int64_t		left = w->f_head->deferred_at + w->finish_delay_ms - ffc_monotonic_ms();
+			struct timespec ts;
+
+			if (left <= 0)
+				break;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (long) left * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&w->cv_finish, &w->mu, &ts);
+			queued = 0;
+			for (ff_job *j = w->f_head; j; j = j->fnext)
+				queued++;
+		}
+		queued = 0;
+		while (w->f_head && n < w->finish_batch)
+		{
+			batch[n++] = w->f_head;
+			w->f_head = w->f_head->fnext;
+		}
+		if (w->f_head == NULL)
+			w->f_tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+
+		if (c == NULL)
+			c = connect_with_retry(w, "finisher", &w->finisher_done);
+		if (c == NULL || batch == NULL || part == NULL)
+		{
+			for (int i = 0; i < n; i++)
+				count(w, &w->stats.errors);
+			wlog(w, FF_LOG_ERROR, "finisher: no connection, %d job(s) left to their leases", n);
+		}
+		else
+		{
+			/* completions, then failures, each in input order */
+			for (int k = 0; k < 2; k++)
+			{
+				call_kind	kind = k == 0 ? CALL_COMPLETE : CALL_FAIL;
+				int			m = 0;
+
+				for (int i = 0; i < n; i++)
+					if (batch[i]->finish_kind == (int) kind)
+						part[m++] = batch[i];
+				send_batch(w, c, part, m, kind);
+			}
+		}
+
+		pthread_mutex_lock(&w->mu);
+		for (int i = 0; i < n; i++)
+		{
+			unlink_job(w, batch[i]);
+			if (--batch[i]->refs > 0)
+				batch[i] = NULL;	/* its handler thread frees it */
+		}
+		w->finishing -= n;
+		pthread_cond_broadcast(&w->cv_slots);
+		pthread_mutex_unlock(&w->mu);
+		for (int i = 0; i < n; i++)
+			if (batch[i])
+				job_free(batch[i]);
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	free(batch);
+	free(part);
+	ff_client_close(c);
+	return NULL;
+}
+
 static void
 finish_job(ffw *w, ff_client *c, ff_job *job, ff_job_outcome outcome)
 {
@@ -487,6 +783,11 @@ finish_job(ffw *w, ff_client *c, ff_job *job, ff_job_outcome outcome)
 			classification = job->fail_class;
 			break;
 	}
+
+	/* batched finishing: the finisher thread sends it with others */
+	if ((kind == CALL_COMPLETE || kind == CALL_FAIL) &&
+		defer_finish(w, job, kind, message, classification))
+		return;
 
 	s = finish_with_retry(w, c, job, kind, message, classification, &fr);
 
@@ -603,14 +904,19 @@ handler_thread(void *arg)
 		}
 
 		pthread_mutex_lock(&w->mu);
-		if (job->aprev)
-			job->aprev->anext = job->anext;
-		else
-			w->active = job->anext;
-		if (job->anext)
-			job->anext->aprev = job->aprev;
-		w->inflight--;
 		w->running--;
+		if (job->deferred)
+		{
+			/* the finisher ends it once its batch is sent */
+			bool		last = --job->refs == 0;
+
+			pthread_cond_broadcast(&w->cv_slots);
+			pthread_mutex_unlock(&w->mu);
+			if (last)
+				job_free(job);
+			continue;
+		}
+		unlink_job(w, job);
 		pthread_cond_broadcast(&w->cv_slots);
 		pthread_mutex_unlock(&w->mu);
 		job_free(job);
@@ -622,7 +928,7 @@ handler_thread(void *arg)
 /* ------------------------------------------------------------------------
  * renewer thread
  * ------------------------------------------------------------------------ */
-#define RENEW_BATCH 64
+#define RENEW_BATCH 1000
 
 typedef struct
 {
@@ -638,6 +944,79 @@ find_active(ffw *w, unsigned long serial)
 		if (j->serial == serial)
 			return j;
 	return NULL;
+}
+
+/*
+ * renew_batch renews items[0..n) with one ff_renew_many and applies each
+ * result; false (nothing applied) if the call itself failed, e.g. on a
+ * server without the batch functions.
+ */
+static bool
+renew_batch(ffw *w, ff_client *c, renew_item *items, int n)
+{
+	const ff_handle **hs = ffc_calloc((size_t) n, sizeof(ff_handle *));
+	ff_batch_result_list r = {0};
+	ff_status	s;
+
+	if (hs == NULL)
+		return false;
+	for (int i = 0; i < n; i++)
+		hs[i] = &items[i].handle;
+	s = ff_client_renew_many(c, hs, (size_t) n, &r);
+	free(hs);
+	count(w, &w->stats.renew_calls);
+	if (s != FF_OK || r.count != (size_t) n)
+	{
+		ff_batch_result_list_clear(&r);
+		if (s == FF_ERR_CONNECTION)
+		{
+			/* the leases are still ours until they expire: try again soon */
+			pthread_mutex_lock(&w->mu);
+			for (int i = 0; i < n; i++)
+			{
+				ff_job	   *j = find_active(w, items[i].serial);
+
+				if (j)
+					j->next_renew = ffc_monotonic_ms() + 200;
+			}
+			pthread_mutex_unlock(&w->mu);
+			wlog(w, FF_LOG_WARNING, "renewal of %d lease(s) failed, retrying: %s", n, errmsg_of(c));
+		}
+		else
+			return false;
+	}
+	else
+	{
+		pthread_mutex_lock(&w->mu);
+		for (int i = 0; i < n; i++)
+		{
+			ff_status	si = r.items[i].status;
+			ff_job	   *j = find_active(w, items[i].serial);
+
+			if (si == FF_OK)
+				w->stats.renewals++;
+			else if (ff_status_is_lease_lost(si))
+			{
+				if (j)
+					atomic_store(&j->lease_lost, true);
+			}
+			else
+				w->stats.errors++;
+		}
+		pthread_mutex_unlock(&w->mu);
+		for (int i = 0; i < n; i++)
+			if (r.items[i].status != FF_OK)
+				wlog(w, ff_status_is_lease_lost(r.items[i].status) ? FF_LOG_WARNING : FF_LOG_ERROR,
+					 "%s: renewal failed: %s", items[i].execution_id,
+					 r.items[i].message ? r.items[i].message : ff_status_name(r.items[i].status));
+	}
+	for (int i = 0; i < n; i++)
+	{
+		ff_handle_clear(&items[i].handle);
+		free(items[i].execution_id);
+	}
+	ff_batch_result_list_clear(&r);
+	return true;
 }
 
 static void *
@@ -695,6 +1074,9 @@ renewer_thread(void *arg)
 
 		if (c == NULL)
 			c = connect_with_retry(w, "renewer", &w->renewer_done);
+		/* every due lease in one ff_renew_many; one call each if that fails */
+		if (c && renew_batch(w, c, items, n))
+			n = 0;
 		for (int i = 0; i < n; i++)
 		{
 			ff_status	s = c ? ff_client_renew(c, &items[i].handle, NULL) : FF_ERR_CONNECTION;
@@ -803,7 +1185,7 @@ claimer_loop(ffw *w, ff_client *c)
 			pthread_mutex_unlock(&w->mu);
 			break;
 		}
-		free_slots = w->concurrency - w->inflight;
+		free_slots = w->concurrency + (busy ? w->prefetch : 0) - w->inflight;
 
 		/*
 		 * Busy (the last claim found work and jobs are running): wait a
@@ -822,7 +1204,7 @@ claimer_loop(ffw *w, ff_client *c)
 				ts.tv_nsec -= 1000000000L;
 			}
 			pthread_cond_timedwait(&w->cv_slots, &w->mu, &ts);
-			free_slots = w->concurrency - w->inflight;
+			free_slots = w->concurrency + (busy ? w->prefetch : 0) - w->inflight;
 		}
 		if (free_slots <= 0)
 		{
@@ -951,6 +1333,8 @@ ff_worker_run(const char *conninfo, const char *lane_id, const char *const *capa
 	pthread_t  *threads = NULL;
 	pthread_t	renewer;
 	bool		renewer_started = false;
+	pthread_t	finisher;
+	bool		finisher_started = false;
 	int			started = 0;
 	ff_status	s;
 	sigset_t	block;
@@ -979,6 +1363,13 @@ ff_worker_run(const char *conninfo, const char *lane_id, const char *const *capa
 	w.batch_size = opts && opts->batch_size > 0 ? opts->batch_size : concurrency;
 	if (w.batch_size > 1000)
 		w.batch_size = 1000;
+	w.prefetch = opts && opts->prefetch != 0 ? opts->prefetch : w.batch_size - 1;
+	if (w.prefetch < 0)
+		w.prefetch = 0;
+	w.finish_batch = opts && opts->finish_batch_size > 0 ? opts->finish_batch_size : 64;
+	if (w.finish_batch > 1000)
+		w.finish_batch = 1000;
+	w.finish_delay_ms = opts && opts->finish_delay_ms > 0 ? opts->finish_delay_ms : 5;
 	w.idle_min_ms = opts && opts->idle_backoff_min_ms > 0 ? opts->idle_backoff_min_ms : 10;
 	w.idle_max_ms = opts && opts->idle_backoff_max_ms > 0 ? opts->idle_backoff_max_ms : 500;
 	if (w.idle_max_ms < w.idle_min_ms)
@@ -1024,12 +1415,20 @@ ff_worker_run(const char *conninfo, const char *lane_id, const char *const *capa
 	pthread_cond_init(&w.cv_jobs, NULL);
 	pthread_cond_init(&w.cv_slots, NULL);
 	pthread_cond_init(&w.cv_renew, NULL);
+	pthread_cond_init(&w.cv_finish, NULL);
 
 	/* our threads never take SIGINT / SIGTERM: the claimer's waits do */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &saved);
+	if (w.finish_batch > 1)
+	{
+		if (pthread_create(&finisher, NULL, finisher_thread, &w) == 0)
+			finisher_started = true;
+		else
+			w.finish_batch = 1;	/* finish each job on its handler thread */
+	}
 	for (int i = 0; i < concurrency; i++)
 	{
 		if (pthread_create(&threads[i], NULL, handler_thread, &w) != 0)
@@ -1072,6 +1471,14 @@ ff_worker_run(const char *conninfo, const char *lane_id, const char *const *capa
 
 	for (int i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
+	/* the finisher sends what the handlers left it, then stops */
+	pthread_mutex_lock(&w.mu);
+	w.finisher_done = true;
+	pthread_cond_broadcast(&w.cv_finish);
+	pthread_cond_broadcast(&w.cv_slots);
+	pthread_mutex_unlock(&w.mu);
+	if (finisher_started)
+		pthread_join(finisher, NULL);
 	pthread_mutex_lock(&w.mu);
 	w.renewer_done = true;
 	pthread_cond_broadcast(&w.cv_renew);
@@ -1094,6 +1501,7 @@ ff_worker_run(const char *conninfo, const char *lane_id, const char *const *capa
 	pthread_cond_destroy(&w.cv_jobs);
 	pthread_cond_destroy(&w.cv_slots);
 	pthread_cond_destroy(&w.cv_renew);
+	pthread_cond_destroy(&w.cv_finish);
 	pthread_mutex_destroy(&w.mu);
 	free(threads);
 	ff_client_close(claimer);
