@@ -15,6 +15,14 @@
 
 #include "ffctl.h"
 
+/* cmd_operator.c: operator controls, lanes, workers (docs/operator.md) */
+int			cmd_operator_cancel(int argc, char **argv);
+int			cmd_replay(int argc, char **argv);
+int			cmd_revoke(int argc, char **argv);
+int			cmd_priority(int argc, char **argv);
+int			cmd_workers(int argc, char **argv);
+int			cmd_lane(int argc, char **argv);
+
 /* cmd_stream.c: streams (ffctl tail, summary, append; docs/streams.md) */
 int			cmd_tail(int argc, char **argv);
 int			cmd_summary(int argc, char **argv);
@@ -49,8 +57,11 @@ static const ffctl_command commands[] = {
 	{"fail", cmd_fail, "fail an attempt",
 		"ffctl fail HANDLE --message TEXT [--class transient|permanent|infra_crash|timeout|cancelled]\n"
 		"           [--detail TEXT]"},
-	{"cancel", cmd_cancel, "cancel the execution (lease holder)",
-		"ffctl cancel HANDLE [--reason TEXT]"},
+	{"cancel", cmd_operator_cancel, "cancel an execution (operator) or with a handle (lease holder)",
+		"ffctl cancel EXECUTION_ID [--reason TEXT] [--source SOURCE] [--lease-epoch N]\n"
+		"ffctl cancel HANDLE [--reason TEXT]\n"
+		"With an execution id ({fp:N}:...), an operator cancels it in any state (a held\n"
+		"lease is revoked; see docs/operator.md); with a handle, the lease holder does."},
 	{"delay", cmd_delay, "put the execution aside",
 		"ffctl delay HANDLE (--ms N | --until MS)"},
 	{"describe", cmd_describe, "show an execution", "ffctl describe EXECUTION_ID"},
@@ -183,6 +194,24 @@ static const ffctl_command commands[] = {
 		"The lease holder of a flow member waits for its dependencies (ff_wait_children):\n"
 		"prints waiting_children (or waiting when nothing is left to wait for). The\n"
 		"execution is claimable again, same attempt, once its edge group is satisfied."},
+	/* operator controls, lanes, workers (cmd_operator.c, docs/operator.md) */
+	{"replay", cmd_replay, "run a finished execution again (operator)",
+		"ffctl replay EXECUTION_ID [--reason TEXT]\n"
+		"Prints the new public state and the replay count."},
+	{"revoke", cmd_revoke, "revoke an execution's lease (operator)",
+		"ffctl revoke EXECUTION_ID [--lease-id UUID] [--worker-instance-id ID] [--reason TEXT]\n"
+		"The holder's next call fails with lease_revoked; the execution is reclaimable."},
+	{"priority", cmd_priority, "change a waiting execution's priority (operator)",
+		"ffctl priority EXECUTION_ID PRIORITY\nPrints old -> new (clamped to 0..9000)."},
+	{"workers", cmd_workers, "the worker registry",
+		"ffctl workers [list] [--namespace NS] [--cursor INSTANCE] [--limit N]\n"
+		"ffctl workers dead INSTANCE [--namespace NS] [--reason TEXT]\n"
+		"ffctl workers expired-leases [--namespace NS] [--limit N]\n"
+		"dead removes the registration and releases the instance's leases for reclaim."},
+	{"lane", cmd_lane, "pause, resume or drain a lane; list lane states",
+		"ffctl lane pause|resume|drain LANE [--reason TEXT]\n"
+		"ffctl lane list [--cursor LANE] [--limit N]\n"
+		"paused hands out nothing; draining only work already started."},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1614,8 +1614,6 @@ typedef struct ff_worker_stats
 	unsigned long cancelled;
 	unsigned long delayed;
 	unsigned long abandoned;	/* FF_JOB_ABANDON */
-	unsigned long finish_calls; /* ff_complete_many / ff_fail_many round trips */
-	unsigned long renew_calls;	/* ff_renew_many round trips */
 	unsigned long lease_lost;	/* jobs whose lease was gone (stale, expired,
 								 * not active) when finishing */
 	unsigned long renewals;		/* successful lease renewals */
@@ -1634,13 +1632,6 @@ typedef struct ff_worker_options
 	const char *worker_instance_id; /* NULL: "<hostname>/<pid>" */
 	int64_t		lease_ttl_ms;	/* 0: 30000; renewed every ttl/3 */
 	int32_t		batch_size;		/* max claims per ff_claim, 0: concurrency */
-	int32_t		prefetch;		/* while busy, jobs claimed ahead of free
-								 * handlers (a local queue); 0: batch_size - 1,
-								 * -1: none */
-	int32_t		finish_batch_size;	/* completions / failures sent per call
-									 * (ff_complete_many, ff_fail_many); 0: 64,
-									 * 1: one call per job, unbatched */
-	int32_t		finish_delay_ms;	/* longest wait for a batch to fill, 0: 5 */
 	int32_t		idle_backoff_min_ms;	/* 0: 10 */
 	int32_t		idle_backoff_max_ms;	/* 0: 500 */
 	const char *wake_channel;	/* LISTENed while idle; NULL: "ff_lease_event",
@@ -1945,6 +1936,353 @@ FF_API void ff_stream_summary_clear(ff_stream_summary *s);
  * trimmed. batch_size 0: 1000. */
 FF_API ff_status ff_client_reconcile_stream_retention(ff_client *c, int32_t batch_size,
 													  int32_t *changed);
+
+/* ========================================================================
+ * Scheduler, claim grants, reclaim, operator controls, lanes and the worker
+ * registry (docs/operator.md; client/src/operator.c). Outcomes the engine
+ * returns as rows are plain strings ("cancelled", "already_satisfied", ...);
+ * refusals are errors with their YF kind (FF_ERR_INVALID_CLAIM_GRANT, ...).
+ * ======================================================================== */
+
+/* What a grant is issued to; zero / NULL members take the engine's default. */
+typedef struct ff_grant_args
+{
+	const char *worker_id;		/* required */
+	const char *worker_instance_id; /* required */
+	const char *const *capabilities;	/* the worker's capabilities */
+	size_t		n_capabilities;
+	int64_t		grant_ttl_ms;	/* 0: 10000 (1..60000) */
+	const char *capability_hash;	/* optional, stored with the grant */
+	const char *route_snapshot_json;	/* optional */
+	const char *admission_summary;	/* optional */
+} ff_grant_args;
+
+/* A claim grant. found is false when the scheduler had no work. */
+typedef struct ff_claim_grant
+{
+	bool		found;
+	char	   *execution_id;
+	char	   *partition_key;	/* "{fp:N}" */
+	char	   *lane_id;
+	char	   *grant_key;		/* pass it to ff_client_claim_execution */
+	int64_t		expires_at_ms;
+} ff_claim_grant;
+
+FF_API void ff_claim_grant_clear(ff_claim_grant *g);
+
+/* ff_claim_for_worker: one grant from the lanes (fair across lanes and
+ * partitions), or found = false. Only worker ids, capabilities and
+ * grant_ttl_ms of *a are used. */
+FF_API ff_status ff_client_claim_for_worker(ff_client *c, const char *const *lanes, size_t n_lanes,
+											const ff_grant_args *a, ff_claim_grant *out);
+
+/* ff_issue_claim_grant: a grant for one named execution. */
+FF_API ff_status ff_client_issue_claim_grant(ff_client *c, const char *execution_id,
+											 const ff_grant_args *a, ff_claim_grant *out);
+
+/* A claim made with a grant (or by the operator). claimed is false when the
+ * call returned no row (see each function). */
+typedef struct ff_granted_claim
+{
+	bool		claimed;
+	ff_claimed	claim;			/* handle, execution id, attempt, lease, input */
+	char	   *attempt_type;	/* initial, retry, replay, reclaim */
+	char	   *outcome;		/* ff_client_reclaim_execution: "claimed" or
+								 * "reclaim_cap_exceeded"; NULL otherwise */
+	int32_t		reclaim_count;	/* ff_client_reclaim_execution only */
+} ff_granted_claim;
+
+FF_API void ff_granted_claim_clear(ff_granted_claim *g);
+
+/* ff_claim_execution: consume a claim grant. lease_ttl_ms 0: 30000. */
+FF_API ff_status ff_client_claim_execution(ff_client *c, const char *execution_id,
+										   const char *grant_key, const char *worker_id,
+										   const char *worker_instance_id, int64_t lease_ttl_ms,
+										   ff_granted_claim *out);
+
+/* ff_issue_grant_and_claim: the operator leases a named execution in one
+ * step; worker ids NULL: "operator". claimed = false if the reclaim cap
+ * failed the execution instead. */
+FF_API ff_status ff_client_issue_grant_and_claim(ff_client *c, const char *execution_id,
+												 int64_t lease_ttl_ms, const char *worker_id,
+												 const char *worker_instance_id,
+												 ff_granted_claim *out);
+
+/* A reclaim grant (RFC-024). outcome "granted", or "reclaim_cap_exceeded"
+ * (the execution was failed; grant_key is NULL). */
+typedef struct ff_reclaim_grant
+{
+	char	   *outcome;
+	char	   *execution_id;
+	char	   *partition_key;
+	char	   *lane_id;
+	char	   *grant_key;		/* NULL unless granted */
+	int64_t		expires_at_ms;	/* 0 unless granted */
+	int32_t		reclaim_count;
+} ff_reclaim_grant;
+
+FF_API void ff_reclaim_grant_clear(ff_reclaim_grant *g);
+FF_API ff_status ff_client_issue_reclaim_grant(ff_client *c, const char *execution_id,
+											   const ff_grant_args *a, ff_reclaim_grant *out);
+
+/* ff_reclaim_execution: out->outcome "claimed" (claimed = true) or
+ * "reclaim_cap_exceeded" (claimed = false, the execution failed). */
+FF_API ff_status ff_client_reclaim_execution(ff_client *c, const char *execution_id,
+											 const char *grant_key, const char *worker_id,
+											 const char *worker_instance_id, int64_t lease_ttl_ms,
+											 ff_granted_claim *out);
+
+/* ff_claim_from_resume_grant: claimed = false when there was nothing left to
+ * resume (the grant is used up all the same). */
+FF_API ff_status ff_client_claim_from_resume_grant(ff_client *c, const char *grant_key,
+												   const char *worker_id,
+												   const char *worker_instance_id,
+												   int64_t lease_ttl_ms, ff_granted_claim *out);
+
+typedef struct ff_eligible_execution
+{
+	char	   *execution_id;
+	char	   *partition_key;
+	int32_t		priority;
+	int64_t		created_at_ms;
+	char	   *attempt_state;
+	bool		granted;		/* a live grant reserves it */
+} ff_eligible_execution;
+
+typedef struct ff_eligible_list
+{
+	ff_eligible_execution *items;
+	size_t		count;
+} ff_eligible_list;
+
+/* ff_scan_eligible_executions: claim order. partition_key NULL: all;
+ * max_results 0: 100. */
+FF_API ff_status ff_client_scan_eligible_executions(ff_client *c, const char *lane_id,
+													const char *partition_key, int32_t max_results,
+													ff_eligible_list *out);
+FF_API void ff_eligible_list_clear(ff_eligible_list *l);
+
+typedef struct ff_block_result
+{
+	char	   *eligibility_state;
+	char	   *blocking_reason;
+	char	   *blocking_detail;	/* NULL if none */
+	char	   *public_state;
+} ff_block_result;
+
+FF_API void ff_block_result_clear(ff_block_result *r);
+/* reason_code NULL: waiting_for_capable_worker */
+FF_API ff_status ff_client_block_route(ff_client *c, const char *execution_id,
+									   const char *reason_code, const char *reason_detail,
+									   ff_block_result *out);
+/* expected_blocking_reason NULL: any */
+FF_API ff_status ff_client_unblock_execution(ff_client *c, const char *execution_id,
+											 const char *expected_blocking_reason,
+											 ff_block_result *out);
+
+/* Operator controls */
+typedef struct ff_cancel_execution_result
+{
+	char	   *outcome;		/* "cancelled" or "already_cancelled" */
+	char	   *public_state;
+	bool		lease_revoked;	/* a live lease was taken away */
+} ff_cancel_execution_result;
+
+FF_API void ff_cancel_execution_result_clear(ff_cancel_execution_result *r);
+
+/* source NULL: "operator_override"; lease_epoch (may be NULL) fences a held
+ * lease when source is something else. */
+FF_API ff_status ff_client_cancel_execution(ff_client *c, const char *execution_id,
+											const char *reason, const char *source,
+											const int64_t *lease_epoch,
+											ff_cancel_execution_result *out);
+
+/* old_priority / new_priority_out may be NULL */
+FF_API ff_status ff_client_change_priority(ff_client *c, const char *execution_id,
+										   int32_t new_priority, int32_t *old_priority,
+										   int32_t *new_priority_out);
+
+typedef struct ff_replay_result
+{
+	char	   *public_state;
+	int32_t		replay_count;
+} ff_replay_result;
+
+FF_API void ff_replay_result_clear(ff_replay_result *r);
+FF_API ff_status ff_client_replay_execution(ff_client *c, const char *execution_id,
+											const char *reason, ff_replay_result *out);
+
+typedef struct ff_revoke_result
+{
+	char	   *outcome;		/* "revoked" or "already_satisfied" */
+	char	   *detail;			/* already_satisfied: no_active_lease,
+								 * different_worker_instance_id, lease_id_mismatch */
+	char	   *lease_id;		/* revoked: the lease, else NULL */
+	int64_t		lease_epoch;
+} ff_revoke_result;
+
+FF_API void ff_revoke_result_clear(ff_revoke_result *r);
+/* expected_lease_id, worker_instance_id, reason: NULL for none */
+FF_API ff_status ff_client_revoke_lease(ff_client *c, const char *execution_id,
+										const char *expected_lease_id,
+										const char *worker_instance_id, const char *reason,
+										ff_revoke_result *out);
+
+/* Lane controls */
+typedef struct ff_lane_state_change
+{
+	char	   *lane_id;
+	char	   *state;			/* active, paused, draining */
+	char	   *previous_state;
+} ff_lane_state_change;
+
+FF_API void ff_lane_state_change_clear(ff_lane_state_change *r);
+FF_API ff_status ff_client_pause_lane(ff_client *c, const char *lane_id, const char *reason,
+									  ff_lane_state_change *out);
+FF_API ff_status ff_client_resume_lane(ff_client *c, const char *lane_id, const char *reason,
+									   ff_lane_state_change *out);
+FF_API ff_status ff_client_drain_lane(ff_client *c, const char *lane_id, const char *reason,
+									  ff_lane_state_change *out);
+
+/* A page of ff_list_lanes with each lane's state. */
+typedef struct ff_lane_state
+{
+	char	   *lane_id;
+	char	   *state;
+	char	   *registered_by;
+	int64_t		registered_at_ms;
+} ff_lane_state;
+
+typedef struct ff_lane_state_list
+{
+	ff_lane_state *items;
+	size_t		count;
+} ff_lane_state_list;
+
+FF_API ff_status ff_client_list_lane_states(ff_client *c, const char *cursor, int32_t max_results,
+											ff_lane_state_list *out);
+FF_API void ff_lane_state_list_clear(ff_lane_state_list *l);
+
+/* The worker registry */
+typedef struct ff_register_worker_args
+{
+	const char *worker_id;		/* required */
+	const char *worker_instance_id; /* required */
+	const char *const *lanes;
+	size_t		n_lanes;
+	const char *const *capabilities;
+	size_t		n_capabilities;
+	int64_t		liveness_ttl_ms;	/* 0: 30000 */
+	const char *ns;				/* namespace, NULL: "default" */
+} ff_register_worker_args;
+
+typedef struct ff_worker_liveness
+{
+	char	   *outcome;		/* registered, refreshed, not_registered */
+	int64_t		next_expiry_ms; /* 0 when not_registered */
+} ff_worker_liveness;
+
+FF_API void ff_worker_liveness_clear(ff_worker_liveness *r);
+FF_API ff_status ff_client_register_worker(ff_client *c, const ff_register_worker_args *a,
+										   ff_worker_liveness *out);
+/* ns NULL: "default" */
+FF_API ff_status ff_client_heartbeat_worker(ff_client *c, const char *worker_instance_id,
+											const char *ns, ff_worker_liveness *out);
+
+/* *outcome_out: "marked" or "not_registered" (free with ff_free; may be
+ * NULL); *leases_released (may be NULL): leases released for reclaim */
+FF_API ff_status ff_client_mark_worker_dead(ff_client *c, const char *worker_instance_id,
+											const char *ns, const char *reason,
+											char **outcome_out, int32_t *leases_released);
+
+typedef struct ff_worker_info
+{
+	char	   *worker_instance_id;
+	char	   *worker_id;
+	char	   *ns;
+	char	  **lanes;
+	size_t		n_lanes;
+	char	  **capabilities;
+	size_t		n_capabilities;
+	int64_t		last_heartbeat_ms;
+	int64_t		liveness_ttl_ms;
+	int64_t		expires_at_ms;
+	int64_t		registered_at_ms;
+	bool		alive;
+} ff_worker_info;
+
+typedef struct ff_worker_list
+{
+	ff_worker_info *items;
+	size_t		count;
+} ff_worker_list;
+
+/* One namespace (NULL: "default"), by instance id; cursor: the last
+ * worker_instance_id of the previous page; max_results 0: 100. */
+FF_API ff_status ff_client_list_workers(ff_client *c, const char *ns, const char *cursor,
+										int32_t max_results, ff_worker_list *out);
+FF_API void ff_worker_list_clear(ff_worker_list *l);
+
+typedef struct ff_expired_lease
+{
+	char	   *execution_id;
+	char	   *lane_id;
+	char	   *ns;				/* NULL if none */
+	int32_t		attempt_index;
+	char	   *lease_id;
+	int64_t		lease_epoch;
+	char	   *worker_id;
+	char	   *worker_instance_id;
+	int64_t		expires_at_ms;
+	char	   *ownership_state;	/* leased (lapsed, not marked yet),
+									 * lease_expired_reclaimable, lease_revoked */
+} ff_expired_lease;
+
+typedef struct ff_expired_lease_list
+{
+	ff_expired_lease *items;
+	size_t		count;
+} ff_expired_lease_list;
+
+/* as_of 0: now; after_expires_at_ms 0 and after_execution_id NULL: from the
+ * start; max_results 0: 1000; ns NULL: every namespace. */
+FF_API ff_status ff_client_list_expired_leases(ff_client *c, int64_t as_of,
+											   int64_t after_expires_at_ms,
+											   const char *after_execution_id,
+											   int32_t max_results, const char *ns,
+											   ff_expired_lease_list *out);
+FF_API void ff_expired_lease_list_clear(ff_expired_lease_list *l);
+
+/* The operator-event outbox */
+typedef struct ff_operator_event
+{
+	int64_t		event_id;
+	char	   *event_type;		/* cancelled, priority_changed, replayed,
+								 * lease_revoked, blocked, unblocked, lane_*,
+								 * worker_registered, worker_marked_dead,
+								 * worker_expired */
+	char	   *execution_id;	/* NULL for lane and worker events */
+	char	   *lane_id;		/* NULL if none */
+	char	   *worker_instance_id; /* NULL if none */
+	char	   *ns;				/* NULL if none */
+	char	   *details_json;	/* JSON object text */
+	int64_t		occurred_at_ms;
+} ff_operator_event;
+
+typedef struct ff_operator_event_list
+{
+	ff_operator_event *items;
+	size_t		count;
+} ff_operator_event_list;
+
+/* Events with event_id > after_event_id, in order; max_events 0: 100. */
+FF_API ff_status ff_client_operator_events(ff_client *c, int64_t after_event_id,
+										   int32_t max_events, ff_operator_event_list *out);
+FF_API void ff_operator_event_list_clear(ff_operator_event_list *l);
+
+/* Reconcilers of this area (batch_size 0: 1000; *changed may be NULL) */
+FF_API ff_status ff_client_reconcile_worker_expiry(ff_client *c, int32_t batch_size, int32_t *changed);
+FF_API ff_status ff_client_reconcile_claim_grants(ff_client *c, int32_t batch_size, int32_t *changed);
 
 #ifdef __cplusplus
 }

@@ -334,6 +334,10 @@ BEGIN ATOMIC
                AND e.lifecycle_phase = 'active'
                AND a.ended_at_ms <= coalesce(ff_list_expired_leases.as_of, ff_server_time_ms())) x
      WHERE (ff_list_expired_leases.namespace IS NULL OR x.namespace = ff_list_expired_leases.namespace)
+       -- a malformed cursor id is an error even where the expiry alone decides
+       AND (ff_list_expired_leases.after_execution_id IS NULL
+            OR (SELECT id.partition_key IS NOT NULL
+                  FROM ff_split_execution_id(ff_list_expired_leases.after_execution_id) AS id))
        AND (ff_list_expired_leases.after_expires_at_ms IS NULL
             OR x.expires_at_ms > ff_list_expired_leases.after_expires_at_ms
             OR (x.expires_at_ms = ff_list_expired_leases.after_expires_at_ms

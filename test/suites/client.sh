@@ -148,6 +148,7 @@ run_tap test_worker test/client/test_worker
 FF_TEST_QUICK=1 run_valgrind test_worker_quick test/client/test_worker
 FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_suspend test/client/test_suspend
 run_valgrind test_flow test/client/test_flow
+FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_operator test/client/test_operator
 FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_stream test/client/test_stream
 
 # --- ffctl ---------------------------------------------------------------------
