@@ -1614,6 +1614,8 @@ typedef struct ff_worker_stats
 	unsigned long cancelled;
 	unsigned long delayed;
 	unsigned long abandoned;	/* FF_JOB_ABANDON */
+	unsigned long finish_calls; /* ff_complete_many / ff_fail_many round trips */
+	unsigned long renew_calls;	/* ff_renew_many round trips */
 	unsigned long lease_lost;	/* jobs whose lease was gone (stale, expired,
 								 * not active) when finishing */
 	unsigned long renewals;		/* successful lease renewals */
@@ -1632,6 +1634,13 @@ typedef struct ff_worker_options
 	const char *worker_instance_id; /* NULL: "<hostname>/<pid>" */
 	int64_t		lease_ttl_ms;	/* 0: 30000; renewed every ttl/3 */
 	int32_t		batch_size;		/* max claims per ff_claim, 0: concurrency */
+	int32_t		prefetch;		/* while busy, jobs claimed ahead of free
+								 * handlers (a local queue); 0: batch_size - 1,
+								 * -1: none */
+	int32_t		finish_batch_size;	/* completions / failures sent per call
+									 * (ff_complete_many, ff_fail_many); 0: 64,
+									 * 1: one call per job, unbatched */
+	int32_t		finish_delay_ms;	/* longest wait for a batch to fill, 0: 5 */
 	int32_t		idle_backoff_min_ms;	/* 0: 10 */
 	int32_t		idle_backoff_max_ms;	/* 0: 500 */
 	const char *wake_channel;	/* LISTENed while idle; NULL: "ff_lease_event",
