@@ -65,12 +65,18 @@ static double
 get_number(JsonbContainer *obj, const char *key, const char *path, double dflt)
 {
 	JsonbValue	v;
+	double		d;
 
 	if (!get_key(obj, key, &v))
 		return dflt;
 	if (v.type != jbvNumeric)
 		policy_error(ERRCODE_FF_INVALID_POLICY_JSON, "invalid_policy_json", path, "must be a number");
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
+	/* 1e400 is valid JSON: out of double range is a bad policy, not a 22003 */
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+										   NumericGetDatum(v.val.numeric)));
+	if (isinf(d) || isnan(d))
+		policy_error(ERRCODE_FF_INVALID_POLICY_JSON, "invalid_policy_json", path, "must be a finite number");
+	return d;
 }
 
 /* get_count reads a non-negative whole number no larger than max. */

@@ -277,6 +277,9 @@ AS $$
 DECLARE
     id record := ff_split_execution_id(ff_list_pending_waitpoints.execution_id);
 BEGIN
+    IF ff_list_pending_waitpoints.execution_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'YFV01', MESSAGE = 'invalid_input: execution_id must not be null';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM ff_execution e
                     WHERE e.partition_key = id.partition_key AND e.execution_id = id.execution_uuid) THEN
         RAISE EXCEPTION USING ERRCODE = 'YFN01',
