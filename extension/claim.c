@@ -137,9 +137,10 @@ make_handle(const FFExecRow *exec, const FFAttemptRow *attempt, const ClaimReque
 
 /*
  * ff_claim_locked claims one execution the caller has locked (the
- * scheduler's grant consumers, scheduler.c) exactly as ff_claim would: a
- * new or resumed attempt, or a reclaim up to the reclaim cap. Returns false
- * if the cap failed the execution instead; else *handle is the new handle.
+ * scheduler's grant consumers, scheduler.c) exactly as ff_claim would:
+ * budgets and quotas admit it, then a new or resumed attempt, or a reclaim
+ * up to the reclaim cap. Returns false if admission held the execution back
+ * or the cap failed it instead; else *handle is the new handle.
  */
 bool
 ff_claim_locked(FFExecRow *exec, FFAttemptRow *attempt, const char *worker_id,
@@ -152,7 +153,7 @@ ff_claim_locked(FFExecRow *exec, FFAttemptRow *attempt, const char *worker_id,
 	req.worker_instance_id = (char *) worker_instance_id;
 	req.lease_ttl_ms = lease_ttl_ms;
 	req.now = now;
-	if (!claim_one(exec, attempt, &req))
+	if (!ff_admission_admit(exec, now) || !claim_one(exec, attempt, &req))
 		return false;
 	*handle = make_handle(exec, attempt, &req);
 	return true;

@@ -842,7 +842,8 @@ ff_claim_for_worker(PG_FUNCTION_ARGS)
 /*
  * ff_claim_execution consumes a claim grant: the grant is checked
  * (signature, worker, expiry, not used before), then the execution is
- * claimed exactly as ff_claim would claim it.
+ * claimed exactly as ff_claim would claim it (no row if its budgets or
+ * quota hold it back).
  */
 PG_FUNCTION_INFO_V1(ff_claim_execution);
 Datum
@@ -877,10 +878,12 @@ ff_claim_execution(PG_FUNCTION_ARGS)
 	now = ff_now_ms();
 	grant_consume(&g, worker_id, worker_instance_id, now);
 	check_claimable(&exec, false, true);
-	if (!ff_claim_locked(&exec, &attempt, worker_id, worker_instance_id, ttl, now, &handle))
-		elog(ERROR, "claim of eligible execution %s did not lease it", execution_id);
-	claimed_values(&exec, &attempt, handle, values, nulls);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	/* no row: a budget or quota held it back (the grant is used up) */
+	if (ff_claim_locked(&exec, &attempt, worker_id, worker_instance_id, ttl, now, &handle))
+	{
+		claimed_values(&exec, &attempt, handle, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -888,7 +891,8 @@ ff_claim_execution(PG_FUNCTION_ARGS)
 /*
  * ff_issue_grant_and_claim: the operator leases a named execution in one
  * step (eligible now, or reclaimable), whatever the lane's state or other
- * workers' grants, which it removes. No row if the reclaim cap failed it.
+ * workers' grants, which it removes. No row if the reclaim cap failed it or
+ * its budgets or quota held it back.
  */
 PG_FUNCTION_INFO_V1(ff_issue_grant_and_claim);
 Datum

@@ -2003,7 +2003,8 @@ typedef struct ff_granted_claim
 
 FF_API void ff_granted_claim_clear(ff_granted_claim *g);
 
-/* ff_claim_execution: consume a claim grant. lease_ttl_ms 0: 30000. */
+/* ff_claim_execution: consume a claim grant. lease_ttl_ms 0: 30000.
+ * claimed = false when the execution's budgets or quota held it back. */
 FF_API ff_status ff_client_claim_execution(ff_client *c, const char *execution_id,
 										   const char *grant_key, const char *worker_id,
 										   const char *worker_instance_id, int64_t lease_ttl_ms,

@@ -3,7 +3,7 @@
 -- ff_scan_eligible_executions, ff_block_route / ff_unblock_execution and the
 -- grant reaper ff_reconcile_claim_grants.
 BEGIN;
-SELECT plan(94);
+SELECT plan(98);
 
 DELETE FROM ff_waitpoint_hmac;
 SELECT ff_seed_waitpoint_hmac_secret('k1', repeat('ab', 32));
@@ -195,6 +195,20 @@ SELECT matches(pg_temp.err($$SELECT * FROM ff_claim_execution(pg_temp.id(6), (SE
 SELECT ff_resume_lane('tap90-gates');
 SELECT is((SELECT attempt_type FROM ff_claim_execution(pg_temp.id(6), (SELECT grant_key FROM g6), 'w1', 'w1/1')), 'initial',
           'resumed lane: the grant is good');
+
+-- budgets and quotas admit grant claims as they admit ff_claim
+SELECT ff_create_quota_policy('b9000000-0000-4000-8000-0000000000aa', max_concurrent => 1);
+SELECT ff_create_execution('tap90-quota', execution_id => pg_temp.id(50), policy => '{"quota_policy_id": "b9000000-0000-4000-8000-0000000000aa"}');
+SELECT ff_create_execution('tap90-quota', execution_id => pg_temp.id(51), policy => '{"quota_policy_id": "b9000000-0000-4000-8000-0000000000aa"}');
+CREATE TEMP TABLE g50 AS SELECT * FROM ff_issue_claim_grant(pg_temp.id(50), 'w1', 'w1/1');
+CREATE TEMP TABLE g51 AS SELECT * FROM ff_issue_claim_grant(pg_temp.id(51), 'w1', 'w1/1');
+SELECT is((SELECT count(*) FROM ff_claim_execution(pg_temp.id(50), (SELECT grant_key FROM g50), 'w1', 'w1/1')), 1::bigint,
+          'the quota''s one slot: the first grant claims');
+SELECT is((SELECT count(*) FROM ff_claim_execution(pg_temp.id(51), (SELECT grant_key FROM g51), 'w1', 'w1/1')), 0::bigint,
+          'the quota is full: the second grant claims nothing ...');
+SELECT results_eq($$SELECT eligibility_state, public_state FROM ff_execution WHERE execution_id = pg_temp.uid(51)$$,
+                  $$VALUES ('blocked_by_quota'::text, 'rate_limited'::text)$$, '... the execution is held back by its quota');
+SELECT is(pg_temp.grants(51), 0::bigint, '... and the grant is used up');
 
 ------------------------------------------------------------------------------
 -- ff_issue_grant_and_claim
