@@ -187,7 +187,7 @@ ff_attempt_end(const FFExecRow *exec, FFAttemptRow *attempt, const char *lifecyc
 	if (strcmp(lifecycle, "suspended") != 0)
 		ff_stream_attempt_ended(exec, attempt, now);
 	/* the lease's quota slot frees with it (budget_admission.c) */
-	ff_admission_attempt_ended(exec, now);
+	ff_admission_attempt_ended(exec, lifecycle, now);
 }
 
 /* Fencing */

@@ -46,7 +46,7 @@ typedef struct FFAdmissionPolicy
 extern bool ff_admission_policy(Jsonb *policy, FFAdmissionPolicy *out);
 extern void ff_admission_policy_check(Jsonb *policy);
 extern bool ff_admission_admit(FFExecRow *exec, int64 now);
-extern void ff_admission_attempt_ended(const FFExecRow *exec, int64 now);
+extern void ff_admission_attempt_ended(const FFExecRow *exec, const char *lifecycle, int64 now);
 extern void ff_admission_on_terminal(const FFExecRow *exec, int64 now);
 extern bool ff_admission_lock_exec(int16 partition, const pg_uuid_t *uuid, FFExecRow *exec);
 extern void ff_admission_block(FFExecRow *exec, const FFStateVector *sv, const char *detail, int64 now);

@@ -18,8 +18,8 @@
  * state rate_limited and leave the claim index. Executions without
  * attachments cost two JSON key probes.
  *
- * A reclaim (the lease of running work expired) is not held back: it takes
- * its quota slot again even above the cap, since the work was admitted.
+ * A reclaim (the lease of running work expired) is not held back: the work
+ * was admitted and kept its quota slot (ff_admission_attempt_ended).
  *
  * Lock order: ff_claim holds the candidate's row; budget rows are then only
  * read, or locked FOR SHARE when the budget holds back or acts on breaches
@@ -279,15 +279,19 @@ ff_admission_admit(FFExecRow *exec, int64 now)
 
 /*
  * ff_admission_attempt_ended releases the quota slot the attempt's claim
- * took (lease released: completed, failed, cancelled, delayed, suspended,
- * expired, revoked).
+ * took when its lease is given up: completed, failed, cancelled, delayed,
+ * suspended. An attempt interrupted for a reclaim (lease expired or
+ * revoked, worker dead) keeps the slot: the work is still admitted, and
+ * its reclaim (claimed first, being older) continues in it, so the cap
+ * holds; the slot frees when the execution finishes.
  */
 void
-ff_admission_attempt_ended(const FFExecRow *exec, int64 now)
+ff_admission_attempt_ended(const FFExecRow *exec, const char *lifecycle, int64 now)
 {
 	FFAdmissionPolicy ap;
 
-	if (exec->policy == NULL || !ff_admission_policy(exec->policy, &ap) || !ap.has_quota)
+	if (exec->policy == NULL || strcmp(lifecycle, "interrupted_reclaimed") == 0 ||
+		!ff_admission_policy(exec->policy, &ap) || !ap.has_quota)
 		return;
 	ff_quota_release_slot(&ap.quota, &exec->key, now);
 }

@@ -678,8 +678,10 @@ batch_arg(FunctionCallInfo fcinfo)
 /*
  * ff_reconcile_quota_counters sets each policy's active_concurrency to the
  * slots actually held (under the policy lock): a claim's slot whose
- * execution no longer runs an attempt is dropped, an expired guard's slot
- * no longer counts. Freed room releases waiting executions.
+ * execution is no longer active (running, or waiting for its reclaim) is
+ * dropped first. An expired guard's slot counts until
+ * ff_reconcile_admission_cleanup frees it. Freed room releases waiting
+ * executions.
  */
 PG_FUNCTION_INFO_V1(ff_reconcile_quota_counters);
 Datum
@@ -688,8 +690,8 @@ ff_reconcile_quota_counters(PG_FUNCTION_ARGS)
 	static SPIPlanPtr list_plan = NULL;
 	static SPIPlanPtr leak_plan = NULL;
 	static SPIPlanPtr count_plan = NULL;
-	static const Oid list_types[2] = {INT8OID, INT4OID};
-	static const Oid types[3] = {INT2OID, UUIDOID, INT8OID};
+	static const Oid list_types[1] = {INT4OID};
+	static const Oid types[2] = {INT2OID, UUIDOID};
 	int32		batch = batch_arg(fcinfo);
 	int64		now;
 	int32		changed = 0;
@@ -705,28 +707,27 @@ ff_reconcile_quota_counters(PG_FUNCTION_ARGS)
 			   "SELECT q.partition_key, q.quota_policy_id FROM ff_quota_policy q "
 			   "WHERE q.active_concurrency <> (SELECT count(*) FROM ff_quota_admitted a "
 			   "    WHERE a.partition_key = q.partition_key AND a.quota_policy_id = q.quota_policy_id "
-			   "    AND a.holds_slot AND (a.expires_at_ms IS NULL OR a.expires_at_ms > $1)) "
+			   "    AND a.holds_slot) "
 			   "OR EXISTS (SELECT 1 FROM ff_quota_admitted a LEFT JOIN ff_execution e "
 			   "    ON e.partition_key = ff_execution_partition(a.execution_id) "
 			   "    AND e.execution_id = split_part(a.execution_id, '}:', 2)::uuid "
 			   "    WHERE a.partition_key = q.partition_key AND a.quota_policy_id = q.quota_policy_id "
 			   "    AND a.holds_slot AND a.expires_at_ms IS NULL "
-			   "    AND (e.execution_id IS NULL OR e.lifecycle_phase <> 'active' OR e.ownership_state <> 'leased')) "
-			   "LIMIT $2",
-			   2, list_types);
+			   "    AND (e.execution_id IS NULL OR e.lifecycle_phase <> 'active')) "
+			   "LIMIT $1",
+			   1, list_types);
 	ff_prepare(&leak_plan,
 			   "DELETE FROM ff_quota_admitted a WHERE a.partition_key = $1 AND a.quota_policy_id = $2 "
 			   "AND a.holds_slot AND a.expires_at_ms IS NULL AND NOT EXISTS (SELECT 1 FROM ff_execution e "
 			   "    WHERE e.partition_key = ff_execution_partition(a.execution_id) "
 			   "    AND e.execution_id = split_part(a.execution_id, '}:', 2)::uuid "
-			   "    AND e.lifecycle_phase = 'active' AND e.ownership_state = 'leased')",
+			   "    AND e.lifecycle_phase = 'active')",
 			   2, types);
 	ff_prepare(&count_plan,
 			   "SELECT count(*) FROM ff_quota_admitted WHERE partition_key = $1 AND quota_policy_id = $2 "
-			   "AND holds_slot AND (expires_at_ms IS NULL OR expires_at_ms > $3)",
-			   3, types);
-	v[0] = Int64GetDatum(now);
-	v[1] = Int32GetDatum(batch);
+			   "AND holds_slot",
+			   2, types);
+	v[0] = Int32GetDatum(batch);
 	ff_execute(list_plan, v, NULL, false, 0);
 	n = (int) SPI_processed;
 	pks = palloc0(sizeof(int16) * Max(n, 1));
@@ -745,7 +746,6 @@ ff_reconcile_quota_counters(PG_FUNCTION_ARGS)
 			continue;
 		v[0] = Int16GetDatum(pks[i]);
 		v[1] = ff_uuid_datum(&ids[i]);
-		v[2] = Int64GetDatum(now);
 		ff_execute(leak_plan, v, NULL, false, 0);
 		ff_execute(count_plan, v, NULL, false, 1);
 		held = ff_get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 0);
