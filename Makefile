@@ -67,3 +67,16 @@ test:
 
 demo:
 	./scripts/demo.sh
+
+# `make fuzz` fuzzes the extension's C parsers with libFuzzer outside the
+# server (test/fuzz/README.md): installs clang and its libFuzzer runtime if
+# missing, replays the seed and regression inputs, then fuzzes each target
+# for FUZZ_SECONDS (default 60). `make torture` is the long crash-safety
+# torture test (test/torture/README.md; a short one runs in make test).
+.PHONY: fuzz torture
+FUZZ_SECONDS ?= 60
+fuzz:
+	./scripts/install-deps.sh clang-14 libclang-rt-14-dev libssl-dev
+	$(MAKE) -C test/fuzz PG_CONFIG=$(PG_CONFIG) FUZZ_SECONDS=$(FUZZ_SECONDS) run
+torture: install
+	./test/torture/torture.sh --full

@@ -142,8 +142,12 @@ INSERT INTO bi98_curated (call) VALUES
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), jsonb_build_array(repeat('k', 257)))$$),
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Single": {}}')$$),
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Nope": {}}')$$),
-($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Count": {"n": 0, "of": "DistinctSources", "waitpoints": ["wpk:a"]}}')$$),
-($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', (repeat('{"AllOf": {"members": [', 100) || '{"Single": {"waitpoint_key": "wpk:a", "matcher": "AnySignal"}}' || repeat(']}}', 100))::jsonb)$$),
+($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Composite": {"kind": "Count", "n": 0, "count_kind": "DistinctSources", "waitpoints": ["wpk:a"]}}')$$),
+($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Composite": {"kind": "Count", "n": 3, "count_kind": "DistinctWaitpoints", "waitpoints": ["wpk:a"]}}')$$),
+($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Composite": {"kind": "Count", "n": 1000000, "count_kind": "DistinctSignals", "waitpoints": ["wpk:a"]}}')$$),
+($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Composite": {"kind": "AllOf", "members": []}}')$$),
+($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Single": {"waitpoint_key": "wpk:a", "matcher": {"ByName": ""}}}')$$),
+($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', (repeat('{"Composite": {"kind": "AllOf", "members": [', 100) || '{"Single": {"waitpoint_key": "wpk:a"}}' || repeat(']}}', 100))::jsonb)$$),
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Single": {"waitpoint_key": "wpk:zzz", "matcher": "AnySignal"}}')$$),
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', timeout_behavior => 'explode')$$),
 -- keystore, tokens, signals (YFV20, YFV21, YFV22, YFV08)
@@ -333,7 +337,17 @@ INSERT INTO bi98_null_expect VALUES
  ('ff_solo_partition', 'ok'), ('ff_split_execution_id', 'ok'), ('ff_stage_dependency_edge', 'YFV01'),
  ('ff_state_vector_valid', 'ok'), ('ff_stream_info', 'YFV01'), ('ff_suspend', 'YFV01'),
  ('ff_suspend_by_triple', 'YFV01'), ('ff_tail_stream', 'YFV01'), ('ff_unblock_execution', 'YFV01'),
- ('ff_wait_children', 'YFV01'), ('ff_waitpoint_token_check', 'ok'), ('ff_waitpoint_token_sign', 'ok');
+ ('ff_wait_children', 'YFV01'), ('ff_waitpoint_token_check', 'ok'), ('ff_waitpoint_token_sign', 'ok'),
+ -- budgets, quotas, admission (NULL ids: a new budget / policy is minted)
+ ('ff_block_execution_for_admission', 'YFV01'), ('ff_budget_partition', 'ok'), ('ff_check_admission', 'YFV01'),
+ ('ff_create_budget', 'ok'), ('ff_create_quota_policy', 'ok'), ('ff_get_budget_status', 'YFV01'),
+ ('ff_read_admission', 'YFV01'), ('ff_read_budget_usage_and_limits', 'YFV01'),
+ ('ff_read_quota_policy_limits', 'YFV01'), ('ff_reconcile_admission_cleanup', 'ok'),
+ ('ff_reconcile_budget_counters', 'ok'), ('ff_reconcile_budget_executions', 'ok'),
+ ('ff_reconcile_budget_reset', 'ok'), ('ff_reconcile_quota_counters', 'ok'), ('ff_reconcile_quota_unblock', 'ok'),
+ ('ff_record_spend', 'YFV01'), ('ff_release_admission', 'YFV01'), ('ff_release_budget', 'YFV01'),
+ ('ff_report_usage', 'YFV01'), ('ff_report_usage_admin', 'YFV01'), ('ff_reset_budget', 'YFV01'),
+ ('ff_update_budget_limits', 'YFV01');
 
 CREATE TABLE bi98_case (id serial PRIMARY KEY, fn text, arg text, label text, call text, expect text,
                         outcome text, message text);
