@@ -484,7 +484,8 @@ policy_ms(const JsonbValue *v, const char *name, int64 max)
 
 	if (v->type != jbvNumeric)
 		input_error("resume_policy.%s must be a number", name);
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	/* 1e400 is valid JSON: out of double range is refused below (infinity), not a 22003 */
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v->val.numeric)));
 	if (d < 0 || d > (double) max || d != (double) (int64) d)
 		input_error("resume_policy.%s must be a whole number from 0 to %lld", name, (long long) max);
 	return (int64) d;

@@ -171,7 +171,8 @@ parse_count_n(const JsonbValue *v, const char *path)
 
 	if (v->type != jbvNumeric)
 		cond_error("Count n must be a number at path %s", path);
-	n = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	/* 1e400 is valid JSON: out of double range is refused below (infinity), not a 22003 */
+	n = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v->val.numeric)));
 	if (n == 0)
 		cond_error("count_n_zero at path %s", path);
 	if (n < 0 || n != floor(n) || n > FF_COUNT_MAX_N)

@@ -146,6 +146,8 @@ INSERT INTO bi98_curated (call) VALUES
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Composite": {"kind": "Count", "n": 3, "count_kind": "DistinctWaitpoints", "waitpoints": ["wpk:a"]}}')$$),
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Composite": {"kind": "Count", "n": 1000000, "count_kind": "DistinctSignals", "waitpoints": ["wpk:a"]}}')$$),
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Composite": {"kind": "AllOf", "members": []}}')$$),
+($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Composite": {"kind": "Count", "n": 1e400, "count_kind": "DistinctSignals", "waitpoints": ["wpk:a"]}}')$$),
+($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', resume_policy => '{"resume_delay_ms": 1e400}')$$),
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Single": {"waitpoint_key": "wpk:a", "matcher": {"ByName": ""}}}')$$),
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', (repeat('{"Composite": {"kind": "AllOf", "members": [', 100) || '{"Single": {"waitpoint_key": "wpk:a"}}' || repeat(']}}', 100))::jsonb)$$),
 ($$SELECT * FROM ff_suspend((SELECT b FROM bi98_fix WHERE k = 'h1'), '["wpk:a"]', '{"Single": {"waitpoint_key": "wpk:zzz", "matcher": "AnySignal"}}')$$),

@@ -33,7 +33,9 @@ for t in $TARGETS; do
     if [ "$SECONDS_PER_TARGET" -gt 0 ]; then
         work=$BUILD/work/$t
         mkdir -p "$work"
-        if "$bin" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+        dict=()
+        [ -f "dict/$t.dict" ] && dict=(-dict="dict/$t.dict")
+        if "$bin" "${dict[@]}" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
                 -print_final_stats=1 -artifact_prefix="$BUILD/crashes/$t-" "$work" corpus/$t \
                 >"$BUILD/fuzz-$t.log" 2>&1; then
             tap ok "fuzz_$t: ${SECONDS_PER_TARGET}s, $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$BUILD/fuzz-$t.log" | grep -o '[0-9]*$') runs, no finding"
