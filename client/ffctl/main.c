@@ -28,6 +28,12 @@ int			cmd_tail(int argc, char **argv);
 int			cmd_summary(int argc, char **argv);
 int			cmd_append(int argc, char **argv);
 
+/* cmd_budget.c: budgets, quotas and admission control (docs/budgets.md) */
+extern const char ffctl_budget_usage[];
+extern const char ffctl_quota_usage[];
+int			cmd_budget(int argc, char **argv);
+int			cmd_quota(int argc, char **argv);
+
 typedef struct ffctl_command
 {
 	const char *name;
@@ -212,6 +218,9 @@ static const ffctl_command commands[] = {
 		"ffctl lane pause|resume|drain LANE [--reason TEXT]\n"
 		"ffctl lane list [--cursor LANE] [--limit N]\n"
 		"paused hands out nothing; draining only work already started."},
+	/* budgets, quotas and admission control (cmd_budget.c, docs/budgets.md) */
+	{"budget", cmd_budget, "budgets: create, status, reset, usage reports, spends", ffctl_budget_usage},
+	{"quota", cmd_quota, "quota policies and admission: create, show, check, release", ffctl_quota_usage},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -2294,6 +2294,261 @@ FF_API void ff_operator_event_list_clear(ff_operator_event_list *l);
 FF_API ff_status ff_client_reconcile_worker_expiry(ff_client *c, int32_t batch_size, int32_t *changed);
 FF_API ff_status ff_client_reconcile_claim_grants(ff_client *c, int32_t batch_size, int32_t *changed);
 
+/* ========================================================================
+ * Budgets, quotas and admission control (docs/budgets.md;
+ * client/src/budget.c). Executions attach through their policy
+ * ({"budget_ids": [...], "quota_policy_id": "..."}); ff_claim holds
+ * attached work back (public state rate_limited) while a budget is
+ * exhausted or a quota refuses it. Usage reports return a typed outcome;
+ * refusals of bad input are errors (FF_ERR_INVALID_BUDGET_SCOPE,
+ * FF_ERR_INVALID_QUOTA_SPEC, FF_ERR_BUDGET_NOT_FOUND, ...).
+ * ======================================================================== */
+
+/* One dimension's limits (0: no limit). */
+typedef struct ff_budget_limit
+{
+	const char *dimension;
+	int64_t		hard_limit;
+	int64_t		soft_limit;
+} ff_budget_limit;
+
+/* ff_create_budget; zero / NULL members take the engine's default. */
+typedef struct ff_budget_args
+{
+	const char *budget_id;		/* NULL: a new UUID */
+	const ff_budget_limit *limits;
+	size_t		n_limits;
+	int64_t		reset_interval_ms;	/* 0: no scheduled reset */
+	const char *scope_type;		/* NULL: none; e.g. "tenant", "flow" */
+	const char *scope_id;
+	const char *enforcement_mode;	/* NULL: "strict"; "warn" */
+	const char *on_hard_limit;	/* NULL: "block"; "fail", "cancel", "notify" */
+	const char *on_soft_limit;	/* NULL: "notify" */
+} ff_budget_args;
+
+typedef struct ff_budget_created
+{
+	bool		created;		/* false: the id existed (already_satisfied) */
+	char	   *budget_id;
+	int64_t		next_reset_at_ms;	/* 0: no scheduled reset */
+} ff_budget_created;
+
+FF_API ff_status ff_client_create_budget(ff_client *c, const ff_budget_args *a,
+										 ff_budget_created *out);
+FF_API void ff_budget_created_clear(ff_budget_created *r);
+
+/* Sets the named dimensions' limits (0 and 0 drops one). *breached and
+ * *unblocked (executions released) may be NULL. */
+FF_API ff_status ff_client_update_budget_limits(ff_client *c, const char *budget_id,
+												const ff_budget_limit *limits, size_t n_limits,
+												bool *breached, int32_t *unblocked);
+
+/* Zeroes the usage and releases the held-back work; *next_reset_at_ms (0:
+ * none) and *unblocked may be NULL. FF_ERR_BUDGET_NOT_FOUND if unknown. */
+FF_API ff_status ff_client_reset_budget(ff_client *c, const char *budget_id,
+										int64_t *next_reset_at_ms, int32_t *unblocked);
+
+typedef struct ff_budget_dimension
+{
+	char	   *dimension;
+	int64_t		used;
+	int64_t		hard_limit;		/* 0: none */
+	int64_t		soft_limit;		/* 0: none */
+} ff_budget_dimension;
+
+/* ff_get_budget_status; times are 0 when unset. */
+typedef struct ff_budget_status
+{
+	char	   *budget_id;
+	char	   *scope_type;
+	char	   *scope_id;
+	char	   *enforcement_mode;
+	char	   *on_hard_limit;
+	char	   *on_soft_limit;
+	ff_budget_dimension *dimensions;	/* every dimension with usage or a limit,
+										 * in byte order */
+	size_t		n_dimensions;
+	int64_t		breach_count;
+	int64_t		soft_breach_count;
+	int64_t		last_breach_at_ms;
+	char	   *last_breach_dim;	/* NULL if none */
+	bool		breached;		/* holds attached work back (strict, not notify) */
+	int64_t		breached_at_ms;
+	int64_t		reset_interval_ms;
+	int64_t		reset_count;
+	int64_t		last_reset_at_ms;
+	int64_t		next_reset_at_ms;
+	int64_t		blocked_executions;
+	int64_t		created_at_ms;
+	int64_t		updated_at_ms;
+} ff_budget_status;
+
+FF_API ff_status ff_client_get_budget_status(ff_client *c, const char *budget_id,
+											 ff_budget_status *out);
+FF_API void ff_budget_status_clear(ff_budget_status *s);
+
+/* Upstream's BudgetUsageAndLimits as JSON text: *limits_json
+ * {"hard:<dim>": "<n>", "soft:<dim>": "<n>"}, *usage_json {<dim>: n}; free()
+ * both. An unknown budget gives "{}" and "{}". */
+FF_API ff_status ff_client_read_budget_usage_and_limits(ff_client *c, const char *budget_id,
+														char **limits_json, char **usage_json);
+
+/* A usage report's typed outcome */
+typedef enum ff_usage_outcome
+{
+	FF_USAGE_OK = 0,
+	FF_USAGE_SOFT_BREACH = 1,	/* applied; a dimension is above its soft limit */
+	FF_USAGE_HARD_BREACH = 2,	/* rejected: nothing applied */
+	FF_USAGE_ALREADY_APPLIED = 3	/* the dedup key was applied before */
+} ff_usage_outcome;
+
+FF_API const char *ff_usage_outcome_name(ff_usage_outcome o);
+
+typedef struct ff_usage_delta
+{
+	const char *dimension;
+	int64_t		delta;			/* >= 0 */
+} ff_usage_delta;
+
+typedef struct ff_usage_result
+{
+	ff_usage_outcome outcome;
+	char	   *dimension;		/* soft / hard breach (and their replays); NULL for ok */
+	int64_t		current_usage;	/* soft: the new value; hard: the value before */
+	int64_t		limit;			/* the soft or hard limit */
+	ff_usage_outcome first_outcome; /* already_applied: what the first call did */
+} ff_usage_result;
+
+FF_API void ff_usage_result_clear(ff_usage_result *r);
+
+/* ff_report_usage: the worker's report, attributed to the handle's
+ * execution. dedup_key NULL: none (keys are per budget, for 24 hours). */
+FF_API ff_status ff_client_report_usage(ff_client *c, const ff_handle *h, const char *budget_id,
+										const ff_usage_delta *deltas, size_t n_deltas,
+										const char *dedup_key, ff_usage_result *out);
+/* ff_report_usage_admin: not attributed to an execution. */
+FF_API ff_status ff_client_report_usage_admin(ff_client *c, const char *budget_id,
+											  const ff_usage_delta *deltas, size_t n_deltas,
+											  const char *dedup_key, ff_usage_result *out);
+/* ff_record_spend: attributed to execution_id; a replay is already_applied. */
+FF_API ff_status ff_client_record_spend(ff_client *c, const char *budget_id,
+										const char *execution_id, const ff_usage_delta *deltas,
+										size_t n_deltas, const char *idempotency_key,
+										ff_usage_result *out);
+/* ff_release_budget: takes the execution's spend back; both outputs may be NULL. */
+FF_API ff_status ff_client_release_budget(ff_client *c, const char *budget_id,
+										  const char *execution_id, int32_t *released_dimensions,
+										  int32_t *unblocked);
+
+/* Quota policies */
+typedef struct ff_quota_args
+{
+	const char *quota_policy_id;	/* NULL: a new UUID */
+	int64_t		window_seconds; /* 0: 60 */
+	int64_t		max_requests_per_window;	/* 0: no rate limit */
+	int64_t		max_concurrent; /* 0: no concurrency cap */
+	int64_t		jitter_ms;		/* added to every retry time */
+} ff_quota_args;
+
+/* *quota_policy_id_out (free() it) and *created may be NULL. */
+FF_API ff_status ff_client_create_quota_policy(ff_client *c, const ff_quota_args *a,
+											   char **quota_policy_id_out, bool *created);
+
+typedef struct ff_quota_limits
+{
+	bool		found;			/* false: no such policy */
+	int64_t		max_requests_per_window;
+	int64_t		requests_per_window_seconds;
+	int64_t		active_concurrency_cap;
+	int64_t		jitter_ms;
+	int64_t		active_concurrency;
+	bool		is_unlimited;
+} ff_quota_limits;
+
+FF_API ff_status ff_client_read_quota_policy_limits(ff_client *c, const char *quota_policy_id,
+													ff_quota_limits *out);
+
+typedef enum ff_admission_outcome
+{
+	FF_ADMISSION_ADMITTED = 0,
+	FF_ADMISSION_ALREADY_ADMITTED = 1,
+	FF_ADMISSION_RATE_EXCEEDED = 2,	/* retry_after_ms says when */
+	FF_ADMISSION_CONCURRENCY_EXCEEDED = 3
+} ff_admission_outcome;
+
+FF_API const char *ff_admission_outcome_name(ff_admission_outcome o);
+
+/* Limits given by the caller (0: none), instead of the policy's. */
+typedef struct ff_admission_limits
+{
+	int64_t		window_seconds;
+	int64_t		rate_limit;
+	int64_t		concurrency_cap;
+	int64_t		jitter_ms;
+} ff_admission_limits;
+
+typedef struct ff_admission_result
+{
+	ff_admission_outcome outcome;
+	int64_t		retry_after_ms; /* rate_exceeded; -1 otherwise */
+} ff_admission_result;
+
+/* ff_check_admission. limits NULL: the policy's; dimension NULL: "" (the
+ * window claims use). */
+FF_API ff_status ff_client_check_admission(ff_client *c, const char *quota_policy_id,
+										   const char *execution_id,
+										   const ff_admission_limits *limits,
+										   const char *dimension, ff_admission_result *out);
+/* ff_release_admission; both outputs may be NULL. */
+FF_API ff_status ff_client_release_admission(ff_client *c, const char *quota_policy_id,
+											 const char *execution_id, bool *slot_released,
+											 int32_t *unblocked);
+
+/* ff_block_execution_for_admission: reason waiting_for_budget,
+ * waiting_for_quota or waiting_for_capable_worker; detail may be NULL. */
+typedef struct ff_admission_block
+{
+	char	   *eligibility_state;
+	char	   *blocking_reason;
+	char	   *public_state;
+} ff_admission_block;
+
+FF_API ff_status ff_client_block_execution_for_admission(ff_client *c, const char *execution_id,
+														 const char *reason, const char *detail,
+														 ff_admission_block *out);
+FF_API void ff_admission_block_clear(ff_admission_block *b);
+
+/* ff_read_admission: what holds an execution back, and what it holds. */
+typedef struct ff_admission_entry
+{
+	char	   *kind;			/* "budget" or "quota" */
+	char	   *id;				/* the budget or quota policy id */
+	char	   *status;			/* blocked, admitted (budgets); blocked_rate,
+								 * blocked_concurrency, slot, admitted (quota) */
+	int64_t		retry_at_ms;	/* blocked_rate: when; guards: expiry; else 0 */
+	int64_t		since_ms;
+} ff_admission_entry;
+
+typedef struct ff_admission_list
+{
+	ff_admission_entry *items;
+	size_t		count;
+} ff_admission_list;
+
+FF_API ff_status ff_client_read_admission(ff_client *c, const char *execution_id,
+										  ff_admission_list *out);
+FF_API void ff_admission_list_clear(ff_admission_list *l);
+
+/* Reconcilers of this area (batch_size 0: 1000; *changed may be NULL) */
+FF_API ff_status ff_client_reconcile_budget_reset(ff_client *c, int32_t batch_size, int32_t *changed);
+FF_API ff_status ff_client_reconcile_budget_counters(ff_client *c, int32_t batch_size, int32_t *changed);
+FF_API ff_status ff_client_reconcile_budget_executions(ff_client *c, int32_t batch_size,
+													   int32_t *changed);
+FF_API ff_status ff_client_reconcile_quota_counters(ff_client *c, int32_t batch_size, int32_t *changed);
+FF_API ff_status ff_client_reconcile_quota_unblock(ff_client *c, int32_t batch_size, int32_t *changed);
+FF_API ff_status ff_client_reconcile_admission_cleanup(ff_client *c, int32_t batch_size,
+													   int32_t *changed);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,9 @@
 #                subscription, a worker resumed by `ffctl signal`  (under valgrind)
 #   test_flow    flows: every call and error kind, a diamond, skips, flow
 #                cancel, FF_JOB_WAIT_CHILDREN in the worker     (under valgrind)
+#   test_budget  budgets, quotas, admission: every call and error kind, a
+#                breached budget holding work back, the ffctl budget / quota
+#                verbs with --json                              (under valgrind)
 #   ffctl_test.sh  ffctl driven as a user would (one run under valgrind)
 # Every test line of those programs is re-emitted here as one TAP line; a
 # program that dies before its plan, or a valgrind report of errors or
@@ -150,6 +153,7 @@ FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_suspend test/client/test_suspen
 run_valgrind test_flow test/client/test_flow
 FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_operator test/client/test_operator
 FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_stream test/client/test_stream
+FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_budget test/client/test_budget
 
 # --- ffctl ---------------------------------------------------------------------
 FFCTL="$ROOT/client/bin/ffctl" run_tap ffctl bash test/client/ffctl_test.sh
