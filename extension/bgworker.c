@@ -821,6 +821,15 @@ ff_reconciler_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 
+	/*
+	 * We run as the bootstrap superuser, but the database's own settings
+	 * (ALTER DATABASE ... SET search_path, which its owner may set) are in
+	 * effect: an operator or function the owner put in a schema ahead of
+	 * pg_catalog would run with our rights. Nothing but pg_catalog until the
+	 * extension's schema is known.
+	 */
+	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
+
 	if (!attach_extension(&schema))
 		reconciler_exit(FF_EXIT_NO_EXTENSION);
 
