@@ -347,7 +347,9 @@ is "$?" 4 "waitpoint token of an unknown waitpoint: exit 4"
 ff waitpoint bogus >/dev/null 2>&1
 is "$?" 2 "waitpoint with an unknown subcommand: exit 2"
 
-ff --json signal --execution "$sid" --waitpoint "$wp" --token "${tok%?}0" --name approved >/dev/null 2>"$TMP/err"
+# tamper with the last hex digit (always changing it)
+case "$tok" in *0) bad_tok="${tok%?}1" ;; *) bad_tok="${tok%?}0" ;; esac
+ff --json signal --execution "$sid" --waitpoint "$wp" --token "$bad_tok" --name approved >/dev/null 2>"$TMP/err"
 is "$?/$(jget "$(cat "$TMP/err")" error,kind)/$(jget "$(cat "$TMP/err")" error,sqlstate)" "1/invalid_token/YFV08" \
     "signal with a tampered token: exit 1, invalid_token"
 ff --json signal --execution "$sid" --waitpoint "$wp" --token "nokid-$SFX:${tok#*:}" --name approved >/dev/null 2>"$TMP/err"
