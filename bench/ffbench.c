@@ -422,13 +422,32 @@ metric_value(const char *section, const char *name)
  * ------------------------------------------------------------------------ */
 static PGconn *g_admin;
 
+static void load_history(long n);
+
+/* finished rows every run starts with (both systems) */
+#define SEED_ROWS (g_quick ? 2000L : 20000L)
+static long g_hist_next = 1;	/* the next history row number (ids are md5 of it) */
+
+/*
+ * reset_tables empties both systems' tables, then gives each the same
+ * finished history (so the planner sees a table with its real shape, not an
+ * empty one: an ANALYZEd empty table makes the baseline's claim a seq scan),
+ * and checkpoints so that no flushing of the set-up competes with the run.
+ */
 static void
 reset_tables(void)
 {
+	long		seed = SEED_ROWS;
+
 	pg_exec(g_admin, "TRUNCATE ff_execution, ff_attempt, ff_lease_event, ff_completion_event, "
 			"ff_idempotency_key, ff_lane CASCADE");
 	pg_exec(g_admin, "TRUNCATE bq_job");
-	pg_exec(g_admin, "VACUUM ANALYZE ff_execution, ff_attempt, ff_lease_event, ff_completion_event, bq_job");
+	g_hist_next = 1;
+	pg_exec(g_admin, "INSERT INTO bq_job (queue, state, payload, result, worker, locked_at, done_at) "
+			"SELECT 'bench.history', 'done', '\\x7b226e223a2031323334353637387d'::bytea, "
+			"'\\x6f6b'::bytea, 'bench', now(), now() FROM generate_series(1, %ld)", seed);
+	load_history(seed);			/* ends with VACUUM ANALYZE and CHECKPOINT */
+	pg_exec(g_admin, "VACUUM ANALYZE bq_job");
 }
 
 static void
@@ -448,6 +467,7 @@ typedef struct wctx
 	const char *lane;
 	int			max_claims;
 	bool		batch_complete;
+	bool		notify_off;		/* SET flowfabric.notify = off */
 	const char *const *caps;
 	size_t		ncaps;
 	long		target;			/* producers: executions to create */
@@ -560,6 +580,8 @@ ff_cycle_thread(void *arg)
 	static const char payload[] = "{\"n\": 12345678}";
 
 	snprintf(instance, sizeof(instance), "%s/cycle-%d", g_worker_host, w->id);
+	if (w->notify_off)
+		PQclear(PQexec(ff_client_pgconn(c), "SET flowfabric.notify = off"));
 	pthread_barrier_wait(w->barrier);
 	w->t_start = now_us();
 	while (now_us() - w->t_start < w->duration_us)
@@ -992,7 +1014,7 @@ base_fill(const char *lane, long n, int producers, int batch, row *r)
 static void
 scenario_enqueue(void)
 {
-	long		n = g_quick ? 40000 : 200000;
+	long		n = g_quick ? 10000 : 200000;
 	double		best = 0;
 
 	fprintf(g_log, "enqueue: batched create, %ld executions, 1000 per call\n", n);
@@ -1023,7 +1045,7 @@ static void
 scenario_cycle(void)
 {
 	static const int conc[] = {1, 8, 32};
-	int64_t		dur = (g_quick ? 2 : 10) * 1000000LL;
+	int64_t		dur = (g_quick ? 1 : 10) * 1000000LL;
 
 	fprintf(g_log, "cycle: create -> claim -> complete, %d s per run\n", (int) (dur / 1000000));
 	for (size_t k = 0; k < sizeof(conc) / sizeof(conc[0]); k++)
@@ -1071,6 +1093,28 @@ scenario_cycle(void)
 			lat_free(&lb[i]);
 			lat_free(&lf[i]);
 		}
+		if (n > 1)
+		{
+			/* NOTIFY takes a cluster-wide lock from pre-commit until the commit
+			 * is flushed: the same run without it (docs/performance.md) */
+			row		   *o;
+
+			reset_tables();
+			proto.notify_off = true;
+			w = run_threads(n, ff_cycle_thread, &proto);
+			secs = collect(w, n, lf, &done);
+			free_ctx(w, n);
+			proto.notify_off = false;
+			o = add_row("cycle", "flowfabric", "%d workers, flowfabric.notify = off", n);
+			o->rate = secs > 0 ? done / secs : 0;
+			o->ratio = b->rate > 0 ? o->rate / b->rate : -1;
+			row_lat(o, "create", &lf[0]);
+			row_lat(o, "claim", &lf[1]);
+			row_lat(o, "complete", &lf[2]);
+			progress("%d worker(s), notify off: flowfabric %.0f/s (%.2fx)", n, o->rate, o->ratio);
+			for (int i = 0; i < MAX_OPS; i++)
+				lat_free(&lf[i]);
+		}
 	}
 }
 
@@ -1108,7 +1152,7 @@ drain(bool ff, const char *lane, int threads, int max_claims, bool batch, const 
 static void
 scenario_backlog(void)
 {
-	long		n = g_quick ? 8000 : 100000;
+	long		n = g_quick ? 2000 : 100000;
 	int			threads = 8;
 	struct
 	{
@@ -1164,7 +1208,7 @@ noop_handler(ff_job *job, void *user)
 static void
 scenario_drain(void)
 {
-	long		n = g_quick ? 6000 : 20000;
+	long		n = g_quick ? 2000 : 20000;
 	struct
 	{
 		const char *name;
@@ -1230,7 +1274,7 @@ scenario_drain(void)
 static void
 scenario_routing(void)
 {
-	long		n = g_quick ? 4000 : 20000;
+	long		n = g_quick ? 2000 : 20000;
 	static const char *const gpu[] = {"gpu"};
 	ff_client  *c = ff_connect();
 	ff_create_batch_args a = {0};
@@ -1269,7 +1313,7 @@ scenario_routing(void)
 static void
 claim_latency(const char *label, double *p50, double *p99)
 {
-	long		n = g_quick ? 1500 : 5000;
+	long		n = g_quick ? 500 : 5000;
 	row		   *r;
 
 	ff_fill("bench.scale", n, 1, 1000, NULL);
@@ -1284,10 +1328,13 @@ static void
 load_history(long n)
 {
 	long		chunk = 100000;
+	long		first = g_hist_next,
+				last = g_hist_next + n - 1;
 
-	for (long lo = 1; lo <= n; lo += chunk)
+	g_hist_next += n;
+	for (long lo = first; lo <= last; lo += chunk)
 	{
-		long		hi = lo + chunk - 1 < n ? lo + chunk - 1 : n;
+		long		hi = lo + chunk - 1 < last ? lo + chunk - 1 : last;
 
 		pg_exec(g_admin,
 				"INSERT INTO ff_execution (partition_key, execution_id, lane_id, priority, "
@@ -1320,37 +1367,43 @@ load_history(long n)
 				"SELECT -g, (g %% 256)::smallint, md5('h' || g)::uuid, 'success', 'bench.history.' || (g %% 16), "
 				"0, t - g FROM generate_series(%ld, %ld) g, (SELECT ff_server_time_ms() - 86400000 AS t) x",
 				lo, hi);
-		if (!g_quick)
-			progress("history: %ld of %ld", hi, n);
+		if (!g_quick && n > chunk)
+			progress("history: %ld of %ld", hi - first + 1, n);
 	}
 	pg_exec(g_admin, "VACUUM ANALYZE ff_execution, ff_attempt, ff_lease_event, ff_completion_event");
+	pg_exec(g_admin, "CHECKPOINT");
 }
 
 static void
 scenario_scale(void)
 {
-	long		n = g_quick ? 100000 : 1000000;
+	long		n = g_quick ? 20000 : 1000000;
 	double		a50,
 				a99,
 				b50,
 				b99;
 	int64_t		t0;
 
-	fprintf(g_log, "scale: claim latency with no history, then with %ld finished executions\n", n);
+	fprintf(g_log, "scale: claim latency with the seed history, then with %ld more finished executions\n", n);
 	reset_tables();
-	claim_latency("no history", &a50, &a99);
+	{
+		char		label[64];
+
+		snprintf(label, sizeof(label), "%ld finished (the seed)", SEED_ROWS);
+		claim_latency(label, &a50, &a99);
+	}
 	t0 = now_us();
 	load_history(n);
 	progress("%ld finished executions loaded in %.1f s", n, (now_us() - t0) / 1e6);
 	{
 		char		label[64];
 
-		snprintf(label, sizeof(label), "%ld finished in the tables", n);
+		snprintf(label, sizeof(label), "%ld finished in the tables", n + SEED_ROWS);
 		claim_latency(label, &b50, &b99);
 	}
 	add_metric("scale", "history_executions", (double) n, "rows");
-	add_metric("scale", "claim_p50_no_history_ms", a50, "ms");
-	add_metric("scale", "claim_p99_no_history_ms", a99, "ms");
+	add_metric("scale", "claim_p50_seed_history_ms", a50, "ms");
+	add_metric("scale", "claim_p99_seed_history_ms", a99, "ms");
 	add_metric("scale", "claim_p50_with_history_ms", b50, "ms");
 	add_metric("scale", "claim_p99_with_history_ms", b99, "ms");
 	add_metric("scale", "ff_execution_total_bytes",
@@ -1480,6 +1533,12 @@ sample_tables(const char *when, bool keep)
 				   "bytes");
 		snprintf(name, sizeof(name), "live_executions_%s", when);
 		add_metric("sustained", name, pg_num(g_admin, "SELECT count(*) FROM ff_execution"), "rows");
+		snprintf(name, sizeof(name), "ff_execution_hot_update_pct_%s", when);
+		add_metric("sustained", name, pg_num(g_admin, "SELECT round(100.0 * n_tup_hot_upd / nullif(n_tup_upd, 0), 1) "
+											 "FROM pg_stat_user_tables WHERE relname = 'ff_execution'"), "%");
+		snprintf(name, sizeof(name), "ff_attempt_hot_update_pct_%s", when);
+		add_metric("sustained", name, pg_num(g_admin, "SELECT round(100.0 * n_tup_hot_upd / nullif(n_tup_upd, 0), 1) "
+											 "FROM pg_stat_user_tables WHERE relname = 'ff_attempt'"), "%");
 		snprintf(name, sizeof(name), "claimable_or_leased_%s", when);
 		add_metric("sustained", name, pg_num(g_admin, "SELECT count(*) FROM ff_execution WHERE "
 											 "lifecycle_phase <> 'terminal'"), "rows");
@@ -1490,7 +1549,7 @@ sample_tables(const char *when, bool keep)
 static void
 scenario_sustained(void)
 {
-	int			secs = g_quick ? 10 : 300;
+	int			secs = g_quick ? 4 : 300;
 	int			threads = 8;
 	sustain_arg s = {threads, NULL};
 	pthread_t	t;
@@ -1513,7 +1572,7 @@ scenario_sustained(void)
 	{
 		double		dead;
 
-		sleep_ms(g_quick ? 2000 : 10000);
+		sleep_ms(g_quick ? 1000 : 10000);
 		dead = pg_num(g_admin, "SELECT sum(n_dead_tup) FROM pg_stat_user_tables WHERE relname IN "
 					  "('ff_execution', 'ff_attempt', 'ff_lease_event', 'ff_completion_event', 'ff_idempotency_key')");
 		if (dead > max_dead)
@@ -1563,7 +1622,9 @@ read_callgrind(void)
 		double		v;
 
 		if (sscanf(line, "%79s %lf", name, &v) == 2)
-			add_metric("callgrind", name, v, strstr(name, "calls") ? "calls" : "instructions");
+			add_metric("callgrind", name, v,
+					   strcmp(name, "calls") == 0 ? "calls" : strcmp(name, "batch_size") == 0 ? "items"
+					   : strcmp(name, "history") == 0 ? "rows" : "instructions");
 	}
 	fclose(f);
 }
@@ -1778,7 +1839,7 @@ machine_description(void)
 				model[256] = "unknown CPU";
 	char	   *out;
 	long		cores = sysconf(_SC_NPROCESSORS_ONLN);
-	long		mem = sysconf(_SC_PHYS_PAGES) / 1024 * (sysconf(_SC_PAGESIZE) / 1024);
+	long		mem_mb = sysconf(_SC_PHYS_PAGES) / 1024 * (sysconf(_SC_PAGESIZE) / 1024);
 
 	if (f)
 	{
@@ -1796,7 +1857,7 @@ machine_description(void)
 			}
 		fclose(f);
 	}
-	if (asprintf(&out, "%ld cores (%s), %ld MB RAM", cores, model, mem / 1024) < 0)
+	if (asprintf(&out, "%ld cores (%s), %.1f GB RAM", cores, model, mem_mb / 1024.0) < 0)
 		die("out of memory");
 	return out;
 }

@@ -91,7 +91,7 @@ static const ffctl_optspec enqueue_spec[] = {
 	{"namespace", true}, {"kind", true}, {"priority", true}, {"cap", true},
 	{"policy", true}, {"delay-ms", true}, {"delay-until", true}, {"deadline-ms", true},
 	{"deadline-at", true}, {"idempotency-key", true}, {"tag", true}, {"tags", true},
-	{"creator", true}, {NULL, false}
+	{"creator", true}, {"file", true}, {"batch", true}, {NULL, false}
 };
 
 int
@@ -116,6 +116,8 @@ cmd_enqueue(int argc, char **argv)
 
 	if (!ffctl_parse(argc, argv, enqueue_spec, &a))
 		return FFCTL_EXIT_USAGE;
+	if (ffctl_opt(&a, "file"))	/* one line per execution, batched (cmd_batch.c) */
+		return a.npos > 0 ? ffctl_usage_error("enqueue", "bad arguments") : ffctl_enqueue_file(&a);
 	if (!ffctl_opt(&a, "lane"))
 		return ffctl_usage_error("enqueue", "--lane is required");
 	if (ffctl_opt(&a, "payload") && ffctl_opt(&a, "payload-file"))

@@ -108,6 +108,8 @@ void		ffctl_print_bytes(FILE *f, const ff_bytes *b);
 
 /* ---- commands: each returns the exit code ---- */
 int			cmd_enqueue(int argc, char **argv);
+/* cmd_batch.c: ffctl enqueue --file JOBS.jsonl (batched) */
+int			ffctl_enqueue_file(const ffctl_args *a);
 int			cmd_claim(int argc, char **argv);
 int			cmd_renew(int argc, char **argv);
 int			cmd_progress(int argc, char **argv);

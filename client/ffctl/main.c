@@ -49,7 +49,13 @@ static const ffctl_command commands[] = {
 		"              [--policy JSON] [--delay-ms N | --delay-until MS]\n"
 		"              [--deadline-ms N | --deadline-at MS] [--idempotency-key KEY]\n"
 		"              [--tag KEY=VALUE]... [--tags JSON] [--creator ID]\n"
-		"Prints the execution id (--json: execution_id, public_state, created)."},
+		"ffctl enqueue --file JOBS.jsonl|- [--batch N] [--lane LANE] [--namespace NS] [--kind KIND]\n"
+		"              [--policy JSON] [--cap TOKEN]... [--creator ID]\n"
+		"Prints the execution id (--json: execution_id, public_state, created).\n"
+		"--file: one JSON object per line (lane, payload, payload_hex, id, idempotency_key,\n"
+		"priority, tags, namespace, kind, policy, caps, delay_ms, delay_until, deadline_ms,\n"
+		"deadline_at, creator); consecutive compatible lines go in one batched call of up to\n"
+		"--batch (1000) executions; one output line per input line (--json: with \"line\")."},
 	{"claim", cmd_claim, "claim executions of a lane",
 		"ffctl claim --lane LANE [--worker-id ID] [--worker-instance-id ID] [--cap TOKEN]...\n"
 		"            [--lease-ttl-ms N] [--max N]\n"

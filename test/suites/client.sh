@@ -157,5 +157,6 @@ FFCTL="$ROOT/client/bin/ffctl" run_valgrind test_budget test/client/test_budget
 
 # --- ffctl ---------------------------------------------------------------------
 FFCTL="$ROOT/client/bin/ffctl" run_tap ffctl bash test/client/ffctl_test.sh
+FFCTL="$ROOT/client/bin/ffctl" run_tap ffctl_batch bash test/client/ffctl_batch_test.sh
 
 finish
