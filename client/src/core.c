@@ -958,6 +958,33 @@ static const ffc_stmt st_caps = {
 	"ff_c_capabilities", "SELECT ff_capabilities()", 0, {0}, true
 };
 
+/* ffc_run runs st (freeing p) and checks the column count; rows are the caller's. */
+ff_status
+ffc_run(ff_client *c, const ffc_stmt *st, ffc_params *p, int ncols, PGresult **res)
+{
+	ff_status	s = ffc_exec(c, st, p, res);
+
+	ffc_params_free(p);
+	if (s != FF_OK)
+		return s;
+	s = ffc_expect_columns(c, *res, ncols);
+	if (s != FF_OK)
+	{
+		PQclear(*res);
+		*res = NULL;
+	}
+	return s;
+}
+
+ff_status
+ffc_exactly_one_row(ff_client *c, const PGresult *res)
+{
+	if (PQntuples(res) != 1)
+		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows instead of 1",
+							 PQntuples(res));
+	return FF_OK;
+}
+
 static ff_status
 single_row(ff_client *c, const PGresult *res, int ncols)
 {

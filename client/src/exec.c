@@ -155,33 +155,6 @@ param_handle(ffc_params *p, const ff_handle *h)
 	ffc_param_bytes(p, h ? h->data : NULL, h ? h->len : 0, h == NULL || h->data == NULL);
 }
 
-/* Runs st and checks the column count; rows are the caller's business. */
-static ff_status
-run(ff_client *c, const ffc_stmt *st, ffc_params *p, int ncols, PGresult **res)
-{
-	ff_status	s = ffc_exec(c, st, p, res);
-
-	ffc_params_free(p);
-	if (s != FF_OK)
-		return s;
-	s = ffc_expect_columns(c, *res, ncols);
-	if (s != FF_OK)
-	{
-		PQclear(*res);
-		*res = NULL;
-	}
-	return s;
-}
-
-static ff_status
-exactly_one_row(ff_client *c, PGresult *res)
-{
-	if (PQntuples(res) != 1)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows instead of 1",
-							 PQntuples(res));
-	return FF_OK;
-}
-
 /* ------------------------------------------------------------------------
  * create
  * ------------------------------------------------------------------------ */
@@ -220,10 +193,10 @@ ff_client_create_execution(ff_client *c, const ff_create_args *a, ff_create_resu
 	ffc_param_text(&p, a->idempotency_key);
 	ffc_param_text(&p, a->tags_json);
 	ffc_param_text(&p, a->creator_identity);
-	s = run(c, &st_create, &p, 3, &res);
+	s = ffc_run(c, &st_create, &p, 3, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &r.execution_id));
 	TRY(ffc_get_text(c, res, 0, 1, &r.public_state));
 	TRY(ffc_get_bool(c, res, 0, 2, &r.created));
@@ -282,7 +255,7 @@ ff_client_claim(ff_client *c, const ff_claim_args *a, ff_claim_list *out)
 	ffc_param_text_array(&p, a->capabilities, a->n_capabilities);
 	ffc_param_int64_or_null(&p, a->lease_ttl_ms, a->lease_ttl_ms == 0);
 	ffc_param_int32_or_null(&p, a->max_claims, a->max_claims == 0);
-	s = run(c, &st_claim, &p, 6, &res);
+	s = ffc_run(c, &st_claim, &p, 6, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
@@ -336,10 +309,10 @@ ff_client_renew(ff_client *c, const ff_handle *h, ff_renew_result *out)
 		memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	param_handle(&p, h);
-	s = run(c, &st_renew, &p, 2, &res);
+	s = ffc_run(c, &st_renew, &p, 2, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_int64(c, res, 0, 0, &r.lease_expires_at_ms));
 	TRY(ffc_get_int64(c, res, 0, 1, &r.lease_epoch));
 	PQclear(res);
@@ -352,7 +325,7 @@ static ff_status
 run_void(ff_client *c, const ffc_stmt *st, ffc_params *p)
 {
 	PGresult   *res;
-	ff_status	s = run(c, st, p, 1, &res);
+	ff_status	s = ffc_run(c, st, p, 1, &res);
 
 	if (s == FF_OK)
 		PQclear(res);
@@ -406,10 +379,10 @@ ff_client_fail(ff_client *c, const ff_handle *h, const char *message,
 	ffc_param_text(&p, message);
 	ffc_param_text(&p, classification);
 	ffc_param_bytes(&p, detail, detail_len, detail == NULL);
-	s = run(c, &st_fail, &p, 2, &res);
+	s = ffc_run(c, &st_fail, &p, 2, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &outcome));
 	TRY(ffc_get_int64(c, res, 0, 1, &r.delay_until_ms));
 	PQclear(res);
@@ -491,7 +464,7 @@ ff_client_describe_execution(ff_client *c, const char *execution_id,
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = run(c, &st_describe, &p, 18, &res);
+	s = ffc_run(c, &st_describe, &p, 18, &res);
 	if (s != FF_OK)
 		return s;
 	if (PQntuples(res) > 0)
@@ -562,7 +535,7 @@ ff_client_read_execution_info(ff_client *c, const char *execution_id, ff_executi
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = run(c, &st_info, &p, 18, &res);
+	s = ffc_run(c, &st_info, &p, 18, &res);
 	if (s != FF_OK)
 		return s;
 	if (PQntuples(res) > 0)
@@ -602,11 +575,11 @@ static ff_status
 scalar_text(ff_client *c, const ffc_stmt *st, ffc_params *p, char **out)
 {
 	PGresult   *res;
-	ff_status	s = run(c, st, p, 1, &res);
+	ff_status	s = ffc_run(c, st, p, 1, &res);
 
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, out));
 	PQclear(res);
 	return s;
@@ -616,13 +589,13 @@ static ff_status
 scalar_int32(ff_client *c, const ffc_stmt *st, ffc_params *p, int32_t *out, bool *found)
 {
 	PGresult   *res;
-	ff_status	s = run(c, st, p, 1, &res);
+	ff_status	s = ffc_run(c, st, p, 1, &res);
 	int32_t		v = 0;
 	bool		f = false;
 
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	if (s == FF_OK)
 		f = !ffc_isnull(res, 0, 0);
 	TRY(ffc_get_int32(c, res, 0, 0, &v));
@@ -662,10 +635,10 @@ ff_client_get_execution_result(ff_client *c, const char *execution_id, ff_bytes 
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = run(c, &st_result, &p, 1, &res);
+	s = ffc_run(c, &st_result, &p, 1, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_bytes(c, res, 0, 0, &b));
 	PQclear(res);
 	if (s == FF_OK)
@@ -698,7 +671,7 @@ ff_client_read_execution_context(ff_client *c, const char *execution_id,
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = run(c, &st_context, &p, 3, &res);
+	s = ffc_run(c, &st_context, &p, 3, &res);
 	if (s != FF_OK)
 		return s;
 	if (PQntuples(res) > 0)
@@ -792,7 +765,7 @@ ff_client_set_execution_tag(ff_client *c, const char *execution_id, const char *
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, key);
 	ffc_param_text(&p, value);
-	s = run(c, &st_set_tag, &p, 1, &res);
+	s = ffc_run(c, &st_set_tag, &p, 1, &res);
 	if (s == FF_OK)
 		PQclear(res);
 	return s;
@@ -834,7 +807,7 @@ ff_client_list_executions(ff_client *c, const char *partition_key, const char *c
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, cursor);
 	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = run(c, &st_list_executions, &p, 4, &res);
+	s = ffc_run(c, &st_list_executions, &p, 4, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
@@ -890,7 +863,7 @@ ff_client_list_lanes(ff_client *c, const char *cursor, int32_t max_results, ff_l
 	ffc_params_init(&p);
 	ffc_param_text(&p, cursor);
 	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = run(c, &st_list_lanes, &p, 3, &res);
+	s = ffc_run(c, &st_list_lanes, &p, 3, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);

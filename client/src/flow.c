@@ -192,43 +192,16 @@ oom(ff_client *c)
 	return ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
 }
 
-/* Runs st and checks the column count; rows are the caller's business. */
-static ff_status
-run(ff_client *c, const ffc_stmt *st, ffc_params *p, int ncols, PGresult **res)
-{
-	ff_status	s = ffc_exec(c, st, p, res);
-
-	ffc_params_free(p);
-	if (s != FF_OK)
-		return s;
-	s = ffc_expect_columns(c, *res, ncols);
-	if (s != FF_OK)
-	{
-		PQclear(*res);
-		*res = NULL;
-	}
-	return s;
-}
-
-static ff_status
-exactly_one_row(ff_client *c, const PGresult *res)
-{
-	if (PQntuples(res) != 1)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows instead of 1",
-							 PQntuples(res));
-	return FF_OK;
-}
-
 /* One row, one column, read as text (NULL stays NULL) */
 static ff_status
 scalar_text(ff_client *c, const ffc_stmt *st, ffc_params *p, char **out)
 {
 	PGresult   *res;
-	ff_status	s = run(c, st, p, 1, &res);
+	ff_status	s = ffc_run(c, st, p, 1, &res);
 
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, out));
 	PQclear(res);
 	return s;
@@ -445,10 +418,10 @@ ff_client_create_flow(ff_client *c, const char *flow_id, const char *flow_kind, 
 		ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, flow_kind);
 	ffc_param_text(&p, ns);
-	s = run(c, flow_id ? &st_create_flow : &st_create_flow_minted, &p, 2, &res);
+	s = ffc_run(c, flow_id ? &st_create_flow : &st_create_flow_minted, &p, 2, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &r.flow_id));
 	TRY(ffc_get_text(c, res, 0, 1, &outcome));
 	PQclear(res);
@@ -509,10 +482,10 @@ ff_client_add_execution_to_flow(ff_client *c, const char *flow_id, const char *e
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, execution_id);
-	s = run(c, &st_add, &p, 3, &res);
+	s = ffc_run(c, &st_add, &p, 3, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &r.execution_id));
 	TRY(ffc_get_text(c, res, 0, 1, &outcome));
 	TRY(ffc_get_int32(c, res, 0, 2, &r.node_count));
@@ -562,10 +535,10 @@ ff_client_stage_dependency_edge(ff_client *c, const ff_edge_args *a, ff_edge_sta
 	ffc_param_int64(&p, a->expected_graph_revision);
 	ffc_param_text(&p, a->dependency_kind);
 	ffc_param_text(&p, a->data_passing_ref);
-	s = run(c, &st_stage, &p, 2, &res);
+	s = ffc_run(c, &st_stage, &p, 2, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &r.edge_id));
 	TRY(ffc_get_int64(c, res, 0, 1, &r.new_graph_revision));
 	PQclear(res);
@@ -596,10 +569,10 @@ ff_client_apply_dependency_to_child(ff_client *c, const char *flow_id, const cha
 	ffc_param_text(&p, edge_id);
 	ffc_param_text(&p, downstream_execution_id);
 	ffc_param_text(&p, upstream_execution_id);
-	s = run(c, &st_apply, &p, 2, &res);
+	s = ffc_run(c, &st_apply, &p, 2, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &outcome));
 	TRY(ffc_get_int32(c, res, 0, 1, &r.unsatisfied_count));
 	PQclear(res);
@@ -731,10 +704,10 @@ ff_client_cancel_flow(ff_client *c, const ff_flow_cancel_args *a, ff_flow_cancel
 	ffc_param_text(&p, wait);
 	ffc_param_int64_or_null(&p, a->wait_timeout_ms, a->wait_timeout_ms == 0);
 	ffc_param_text(&p, a->reason);
-	s = run(c, &st_cancel, &p, 4, &res);
+	s = ffc_run(c, &st_cancel, &p, 4, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &outcome));
 	TRY(ffc_get_text(c, res, 0, 1, &r.cancellation_policy));
 	TRY(get_text_array(c, res, 0, 2, &r.member_execution_ids, &r.n_member_execution_ids));
@@ -788,10 +761,10 @@ ff_client_cancel_flow_header(ff_client *c, const char *flow_id, const char *reas
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, reason);
 	ffc_param_text(&p, policy_name);
-	s = run(c, &st_cancel_header, &p, 4, &res);
+	s = ffc_run(c, &st_cancel_header, &p, 4, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &outcome));
 	TRY(ffc_get_text(c, res, 0, 1, &r.cancellation_policy));
 	TRY(ffc_get_text(c, res, 0, 2, &r.cancel_reason));
@@ -825,7 +798,7 @@ ff_client_ack_cancel_member(ff_client *c, const char *flow_id, const char *execu
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, execution_id);
-	s = run(c, &st_ack, &p, 1, &res);
+	s = ffc_run(c, &st_ack, &p, 1, &res);
 	if (s == FF_OK)
 		PQclear(res);
 	return s;
@@ -921,7 +894,7 @@ ff_client_describe_flow(ff_client *c, const char *flow_id, ff_flow_description *
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
-	s = run(c, &st_describe, &p, DESCRIBE_COLS, &res);
+	s = ffc_run(c, &st_describe, &p, DESCRIBE_COLS, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
@@ -997,7 +970,7 @@ ff_client_list_flows(ff_client *c, const char *partition_key, const char *cursor
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, cursor);
 	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = run(c, &st_list_flows, &p, 4, &res);
+	s = ffc_run(c, &st_list_flows, &p, 4, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
@@ -1093,7 +1066,7 @@ ff_client_list_edges(ff_client *c, const char *flow_id, ff_edge_direction direct
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, direction == FF_EDGES_OUTGOING ? "outgoing" : "incoming");
 	ffc_param_text(&p, execution_id);
-	s = run(c, &st_list_edges, &p, EDGE_COLS, &res);
+	s = ffc_run(c, &st_list_edges, &p, EDGE_COLS, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
@@ -1132,7 +1105,7 @@ ff_client_describe_edge(ff_client *c, const char *flow_id, const char *edge_id,
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, edge_id);
-	s = run(c, &st_describe_edge, &p, EDGE_COLS, &res);
+	s = ffc_run(c, &st_describe_edge, &p, EDGE_COLS, &res);
 	if (s != FF_OK)
 		return s;
 	if (PQntuples(res) > 0)
@@ -1219,7 +1192,7 @@ ff_client_set_flow_tag(ff_client *c, const char *flow_id, const char *key, const
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, key);
 	ffc_param_text(&p, value);
-	s = run(c, &st_set_tag, &p, 1, &res);
+	s = ffc_run(c, &st_set_tag, &p, 1, &res);
 	if (s == FF_OK)
 		PQclear(res);
 	return s;
@@ -1247,10 +1220,10 @@ ff_client_project_flow_summary(ff_client *c, const char *flow_id, ff_flow_summar
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
-	s = run(c, &st_summary, &p, 14, &res);
+	s = ffc_run(c, &st_summary, &p, 14, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_bool(c, res, 0, 0, &x.projected));
 	TRY(ffc_get_int64(c, res, 0, 1, &x.total_members));
 	TRY(ffc_get_int32(c, res, 0, 2, &x.members_completed));
@@ -1292,10 +1265,10 @@ reconcile(ff_client *c, const ffc_stmt *st, int32_t batch_size, int32_t *changed
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
 	ffc_param_int32_or_null(&p, batch_size, batch_size == 0);
-	s = run(c, st, &p, 1, &res);
+	s = ffc_run(c, st, &p, 1, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_int32(c, res, 0, 0, &n));
 	PQclear(res);
 	if (s == FF_OK && changed)

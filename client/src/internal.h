@@ -101,6 +101,9 @@ FFC_HIDDEN int ffc_consume_notifications(ff_client *c);
 /* core.c: result decoding (binary format). Each checks the column type and
  * reports FF_ERR_PROTOCOL on a mismatch. */
 FFC_HIDDEN ff_status ffc_expect_columns(ff_client *c, const PGresult *res, int ncols);
+FFC_HIDDEN ff_status ffc_run(ff_client *c, const ffc_stmt *st, ffc_params *p, int ncols,
+							 PGresult **res);
+FFC_HIDDEN ff_status ffc_exactly_one_row(ff_client *c, const PGresult *res);
 FFC_HIDDEN bool ffc_isnull(const PGresult *res, int row, int col);
 FFC_HIDDEN ff_status ffc_get_text(ff_client *c, const PGresult *res, int row, int col,
 								  char **out);	/* NULL stays NULL */

@@ -373,24 +373,6 @@ decode_row(ff_client *c, const PGresult *res, int row, int first_col, const fiel
 	return s;
 }
 
-/* Runs st (freeing p) and checks the column count. */
-static ff_status
-run(ff_client *c, const ffc_stmt *st, ffc_params *p, int ncols, PGresult **res)
-{
-	ff_status	s = ffc_exec(c, st, p, res);
-
-	ffc_params_free(p);
-	if (s != FF_OK)
-		return s;
-	s = ffc_expect_columns(c, *res, ncols);
-	if (s != FF_OK)
-	{
-		PQclear(*res);
-		*res = NULL;
-	}
-	return s;
-}
-
 /*
  * run_row runs a statement that returns at most one row into *base
  * (zeroed first); *found (may be NULL: exactly one row required) tells
@@ -404,7 +386,7 @@ run_row(ff_client *c, const ffc_stmt *st, ffc_params *p, const field *f, int nf,
 	ff_status	s;
 
 	memset(base, 0, size);
-	s = run(c, st, p, nf, &res);
+	s = ffc_run(c, st, p, nf, &res);
 	if (s != FF_OK)
 		return s;
 	if (PQntuples(res) > 1 || (found == NULL && PQntuples(res) != 1))
@@ -435,7 +417,7 @@ run_list(ff_client *c, const ffc_stmt *st, ffc_params *p, const field *f, int nf
 
 	*items_out = NULL;
 	*count_out = 0;
-	s = run(c, st, p, nf, &res);
+	s = ffc_run(c, st, p, nf, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);

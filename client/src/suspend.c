@@ -204,33 +204,6 @@ param_handle(ffc_params *p, const ff_handle *h)
 	ffc_param_bytes(p, h ? h->data : NULL, h ? h->len : 0, h == NULL || h->data == NULL);
 }
 
-/* Runs st and checks the column count; frees the parameters. */
-static ff_status
-run(ff_client *c, const ffc_stmt *st, ffc_params *p, int ncols, PGresult **res)
-{
-	ff_status	s = ffc_exec(c, st, p, res);
-
-	ffc_params_free(p);
-	if (s != FF_OK)
-		return s;
-	s = ffc_expect_columns(c, *res, ncols);
-	if (s != FF_OK)
-	{
-		PQclear(*res);
-		*res = NULL;
-	}
-	return s;
-}
-
-static ff_status
-exactly_one_row(ff_client *c, const PGresult *res)
-{
-	if (PQntuples(res) != 1)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows instead of 1",
-							 PQntuples(res));
-	return FF_OK;
-}
-
 /* the list items array for n rows (NULL and FF_OK for none) */
 static ff_status
 alloc_items(ff_client *c, int n, size_t size, void **items)
@@ -335,11 +308,11 @@ static ff_status
 scalar_int32(ff_client *c, const ffc_stmt *st, ffc_params *p, int32_t *out)
 {
 	PGresult   *res;
-	ff_status	s = run(c, st, p, 1, &res);
+	ff_status	s = ffc_run(c, st, p, 1, &res);
 
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_int32(c, res, 0, 0, out));
 	PQclear(res);
 	return s;
@@ -349,12 +322,12 @@ static ff_status
 scalar_text(ff_client *c, const ffc_stmt *st, ffc_params *p, char **out)
 {
 	PGresult   *res;
-	ff_status	s = run(c, st, p, 1, &res);
+	ff_status	s = ffc_run(c, st, p, 1, &res);
 	char	   *v = NULL;
 
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &v));
 	PQclear(res);
 	if (s == FF_OK)
@@ -464,7 +437,7 @@ ff_client_suspend(ff_client *c, const ff_handle *handle, const ff_suspend_args *
 	ffc_params_init(&p);
 	param_handle(&p, handle);
 	params_suspend_args(&p, a);
-	s = run(c, a->idempotency_key && a->idempotency_key[0] ? &st_suspend_idem : &st_suspend,
+	s = ffc_run(c, a->idempotency_key && a->idempotency_key[0] ? &st_suspend_idem : &st_suspend,
 			&p, 7, &res);
 	if (s != FF_OK)
 		return s;
@@ -492,7 +465,7 @@ ff_client_suspend_by_triple(ff_client *c, const ff_lease_triple *t, const ff_sus
 	ffc_param_int64(&p, t->lease_epoch);
 	ffc_param_text(&p, t->attempt_id);
 	ffc_param_int32_or_null(&p, t->attempt_index, !t->has_attempt_index);
-	s = run(c, a->idempotency_key && a->idempotency_key[0] ? &st_suspend_triple_idem
+	s = ffc_run(c, a->idempotency_key && a->idempotency_key[0] ? &st_suspend_triple_idem
 			: &st_suspend_triple, &p, 7, &res);
 	if (s != FF_OK)
 		return s;
@@ -533,10 +506,10 @@ ff_client_create_waitpoint(ff_client *c, const ff_handle *handle, const char *wa
 	ffc_param_text(&p, waitpoint_key);
 	ffc_param_int64(&p, expires_in_ms);
 	ffc_param_text(&p, waitpoint_id);
-	s = run(c, &st_create_waitpoint, &p, 4, &res);
+	s = ffc_run(c, &st_create_waitpoint, &p, 4, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &w.waitpoint_id));
 	TRY(ffc_get_text(c, res, 0, 1, &w.waitpoint_key));
 	TRY(ffc_get_text(c, res, 0, 2, &w.waitpoint_token));
@@ -639,7 +612,7 @@ ff_client_list_pending_waitpoints(ff_client *c, const char *execution_id, const 
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, after);
 	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = run(c, &st_list_pending, &p, 10, &res);
+	s = ffc_run(c, &st_list_pending, &p, 10, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
@@ -691,7 +664,7 @@ decode_signal_result(ff_client *c, PGresult *res, ff_signal_result *out)
 	ff_signal_result r = {0};
 	ff_status	s = FF_OK;
 
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &r.result));
 	TRY(ffc_get_text(c, res, 0, 1, &r.signal_id));
 	TRY(ffc_get_text(c, res, 0, 2, &r.effect));
@@ -743,7 +716,7 @@ ff_client_deliver_signal(ff_client *c, const ff_signal_args *a, ff_signal_result
 	param_limit(&p, a->max_signals_per_execution);
 	replayable = (a->signal_id && a->signal_id[0]) ||
 		(a->idempotency_key && a->idempotency_key[0] && a->dedup_ttl_ms != FF_SIGNAL_NO_DEDUP);
-	s = run(c, replayable ? &st_signal_idem : &st_signal, &p, 4, &res);
+	s = ffc_run(c, replayable ? &st_signal_idem : &st_signal, &p, 4, &res);
 	if (s != FF_OK)
 		return s;
 	s = decode_signal_result(c, res, out);
@@ -770,7 +743,7 @@ ff_client_deliver_approval(ff_client *c, const ff_approval_args *a, ff_signal_re
 	ffc_param_text(&p, a->idempotency_suffix);
 	param_limit(&p, a->dedup_ttl_ms);
 	param_limit(&p, a->max_signals_per_execution);
-	s = run(c, &st_approval, &p, 4, &res);
+	s = ffc_run(c, &st_approval, &p, 4, &res);
 	if (s != FF_OK)
 		return s;
 	s = decode_signal_result(c, res, out);
@@ -819,7 +792,7 @@ ff_client_observe_signals(ff_client *c, const ff_handle *handle, bool all_signal
 	ffc_params_init(&p);
 	param_handle(&p, handle);
 	ffc_param_text(&p, all_signals ? "true" : "false");
-	s = run(c, &st_observe, &p, 11, &res);
+	s = ffc_run(c, &st_observe, &p, 11, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
@@ -888,10 +861,10 @@ ff_client_claim_resumed(ff_client *c, const ff_claim_resumed_args *a, ff_resumed
 							a->remaining_attempt_timeout_ms == 0);
 	ffc_param_text_array(&p, a->capabilities, a->n_capabilities);
 	ffc_param_text(&p, a->lease_id);
-	s = run(c, &st_claim_resumed, &p, 8, &res);
+	s = ffc_run(c, &st_claim_resumed, &p, 8, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_bytes(c, res, 0, 0, &h));
 	r.claimed.handle.data = h.data;
 	r.claimed.handle.len = h.len;
@@ -962,10 +935,10 @@ ff_client_expire_suspension(ff_client *c, const char *execution_id, ff_expire_re
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = run(c, &st_expire, &p, 2, &res);
+	s = ffc_run(c, &st_expire, &p, 2, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &r.outcome));
 	TRY(ffc_get_text(c, res, 0, 1, &r.public_state));
 	PQclear(res);
@@ -1012,7 +985,7 @@ ff_client_list_suspended(ff_client *c, const char *partition_key, const char *cu
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, cursor);
 	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = run(c, &st_list_suspended, &p, 5, &res);
+	s = ffc_run(c, &st_list_suspended, &p, 5, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
@@ -1067,10 +1040,10 @@ ff_client_seed_hmac_secret(ff_client *c, const char *kid, const char *secret_hex
 	ffc_params_init(&p);
 	ffc_param_text(&p, kid);
 	ffc_param_text(&p, secret_hex);
-	s = run(c, &st_seed, &p, 3, &res);
+	s = ffc_run(c, &st_seed, &p, 3, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_text(c, res, 0, 0, &r.outcome));
 	TRY(ffc_get_text(c, res, 0, 1, &r.seeded_kid));
 	TRY(ffc_get_bool(c, res, 0, 2, &r.same_secret));
@@ -1110,10 +1083,10 @@ ff_client_rotate_hmac_secret(ff_client *c, const char *new_kid, const char *new_
 	ffc_param_text(&p, new_kid);
 	ffc_param_text(&p, new_secret_hex);
 	ffc_param_int64(&p, grace_ms);
-	s = run(c, &st_rotate, &p, 5, &res);
+	s = ffc_run(c, &st_rotate, &p, 5, &res);
 	if (s != FF_OK)
 		return s;
-	TRY(exactly_one_row(c, res));
+	TRY(ffc_exactly_one_row(c, res));
 	TRY(ffc_get_int32(c, res, 0, 0, &r.partition));
 	TRY(ffc_get_text(c, res, 0, 1, &r.outcome));
 	TRY(ffc_get_text(c, res, 0, 2, &r.previous_kid));
@@ -1152,7 +1125,7 @@ ff_client_list_hmac_kids(ff_client *c, ff_hmac_kid_list *out)
 		return usage(c, "ff_client_list_hmac_kids: out is required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
-	s = run(c, &st_list_kids, &p, 4, &res);
+	s = ffc_run(c, &st_list_kids, &p, 4, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
@@ -1286,7 +1259,7 @@ ff_client_signal_events(ff_client *c, int64_t after_event_id, int32_t max_events
 	ffc_params_init(&p);
 	ffc_param_int64(&p, after_event_id);
 	ffc_param_int32_or_null(&p, max_events == 0 ? 100 : max_events, false);
-	s = run(c, &st_signal_events, &p, 11, &res);
+	s = ffc_run(c, &st_signal_events, &p, 11, &res);
 	if (s != FF_OK)
 		return s;
 	n = PQntuples(res);
