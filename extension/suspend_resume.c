@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
+#include "budget.h"
 #include "suspend.h"
 
 #define input_error(...) \
@@ -63,12 +64,20 @@ capability_check(const FFExecKey *key, ArrayType *caps)
  * ff_claim_resumed_execution leases one resumed execution (runnable, its
  * attempt interrupted, eligible now) to a worker. The attempt continues:
  * same attempt_index and attempt_id, a new lease id and a higher epoch.
+ *
+ * It hands out work under the same rules as ff_claim: a paused lane hands
+ * out nothing (execution_not_leaseable, as for a claim grant of the
+ * execution; a draining lane lets it through, since a resumed attempt is
+ * started work), and the execution's budgets and quota admit it first
+ * (ff_admission_admit). When they hold it back it is stored blocked (for
+ * the reset, raised limit or freed slot that releases it) and no row is
+ * returned, as ff_claim skips it.
  */
 PG_FUNCTION_INFO_V1(ff_claim_resumed_execution);
 Datum
 ff_claim_resumed_execution(PG_FUNCTION_ARGS)
 {
-	MemoryContext outer = CurrentMemoryContext;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *execution_id = ff_arg_cstring_required(fcinfo, 0, "execution_id");
 	char	   *worker_id = ff_arg_cstring_required(fcinfo, 1, "worker_id");
 	char	   *worker_instance_id = ff_arg_cstring_required(fcinfo, 2, "worker_instance_id");
@@ -83,9 +92,9 @@ ff_claim_resumed_execution(PG_FUNCTION_ARGS)
 	FFHandle	h;
 	bytea	   *payload;
 	int64		now;
+	bool		started_only;
 	Datum		values[8];
 	bool		nulls[8] = {false, false, false, false, false, false, false, false};
-	Datum		result;
 
 	ff_parse_execution_id(execution_id, &key);
 	ff_check_lane(lane_id, strlen(lane_id));
@@ -95,6 +104,7 @@ ff_claim_resumed_execution(PG_FUNCTION_ARGS)
 	if (remaining < 0)
 		input_error("remaining_attempt_timeout_ms must not be negative");
 
+	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
 	now = ff_now_ms();
 	if (!ff_exec_load(&key, &exec, true))
@@ -122,6 +132,24 @@ ff_claim_resumed_execution(PG_FUNCTION_ARGS)
 				 errmsg("execution_not_leaseable: execution %s is not eligible yet (%s)", execution_id,
 						exec.sv.blocking_reason)));
 	payload = capability_check(&key, caps);
+
+	/*
+	 * The lane's operator state (docs/operator.md): paused hands out
+	 * nothing; draining only started work, which an interrupted attempt is.
+	 */
+	if (!ff_lane_claims(exec.lane_id, &started_only))
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_EXECUTION_NOT_LEASEABLE),
+				 errmsg("execution_not_leaseable: lane %s is paused", exec.lane_id),
+				 errhint("ff_resume_lane lets the lane hand out work again.")));
+
+	/* budgets and quotas may hold it back: stored blocked, no row */
+	if (!ff_admission_admit(&exec, now))
+	{
+		SPI_finish();
+		return (Datum) 0;
+	}
+
 	if (!ff_attempt_load(&key, exec.attempt_index, &attempt, true))
 		elog(ERROR, "current attempt of %s is missing", execution_id);
 
@@ -173,9 +201,9 @@ ff_claim_resumed_execution(PG_FUNCTION_ARGS)
 	values[6] = Int64GetDatum(attempt.lease_expires_at_ms);
 	values[7] = payload ? PointerGetDatum(payload) : (Datum) 0;
 	nulls[7] = payload == NULL;
-	result = ff_result_row(fcinfo, outer, values, nulls);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	SPI_finish();
-	return result;
+	return (Datum) 0;
 }
 
 /*

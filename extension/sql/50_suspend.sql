@@ -358,7 +358,8 @@ CREATE FUNCTION ff_claim_resumed_execution(
         OUT handle bytea, OUT execution_id text, OUT attempt_index integer, OUT attempt_id uuid,
         OUT lease_id uuid, OUT lease_epoch bigint, OUT lease_expires_at_ms bigint,
         OUT input_payload bytea)
-    AS 'MODULE_PATHNAME', 'ff_claim_resumed_execution' LANGUAGE C VOLATILE
+    RETURNS SETOF record  -- no row: its budgets or quota hold it back (as ff_claim)
+    AS 'MODULE_PATHNAME', 'ff_claim_resumed_execution' LANGUAGE C VOLATILE ROWS 1
     SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp;
 
 CREATE FUNCTION ff_resume_execution(execution_id text, trigger_type text DEFAULT 'signal',
