@@ -6,6 +6,7 @@
  * parameter, elements binary too), so payloads and handles are never
  * escaped. The result rows are matched to the inputs by their item number.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,6 @@
 #define JA 3807					/* jsonb[] */
 
 #define FFC_MAX_BATCH 10000
-
-#define TRY(expr) do { if (s == FF_OK) s = (expr); } while (0)
 
 static const ffc_stmt st_create_many = {
 	"ff_c_create_many",
@@ -178,12 +177,93 @@ arr_param(ffc_params *p, arr *a)
 	a->buf = NULL;
 }
 
-static ff_status
-usage(ff_client *c, const char *what)
+/*
+ * One member of the input items as an array parameter: how to read it, and
+ * whether the whole parameter is SQL NULL when no item has a value (the
+ * engine's default then applies to every item).
+ */
+typedef enum
 {
-	if (c == NULL)
-		return FF_ERR_USAGE;
-	return ffc_set_error(c, FF_ERR_USAGE, "%s", what);
+	COL_TEXT,					/* const char * (NULL element: SQL NULL) */
+	COL_BYTES,					/* const void * and its size_t length at len_off */
+	COL_JSONB,					/* const char * JSON text, sent as binary jsonb */
+	COL_INT4,					/* int32_t (0 counts as no value) */
+	COL_HANDLE					/* const ff_handle * */
+} col_kind;
+
+typedef struct column
+{
+	col_kind	kind;
+	size_t		off;
+	size_t		len_off;
+	bool		null_if_none;
+} column;
+
+#define COL(kind, s, m, null_if_none)	{kind, offsetof(s, m), 0, null_if_none}
+#define COL_B(s, m, len, null_if_none)	{COL_BYTES, offsetof(s, m), offsetof(s, len), null_if_none}
+
+static bool
+has_value(const column *col, const char *item)
+{
+	if (col->kind == COL_INT4)
+		return *(const int32_t *) (item + col->off) != 0;
+	return *(const void *const *) (item + col->off) != NULL;
+}
+
+static void
+arr_column_elem(arr *a, const column *col, const char *item)
+{
+	const void *v = *(const void *const *) (item + col->off);
+	const ff_handle *h = v;
+
+	switch (col->kind)
+	{
+		case COL_TEXT:
+			arr_text(a, v);
+			break;
+		case COL_BYTES:
+			arr_elem(a, v, *(const size_t *) (item + col->len_off), -1);
+			break;
+		case COL_JSONB:			/* binary jsonb: version 1, then the text */
+			arr_elem(a, v, v ? strlen(v) : 0, v ? 1 : -1);
+			break;
+		case COL_INT4:
+			arr_int4(a, *(const int32_t *) (item + col->off));
+			break;
+		case COL_HANDLE:
+			arr_elem(a, h && h->data ? h->data : NULL, h ? h->len : 0, -1);
+			break;
+	}
+}
+
+static const Oid column_elem_type[] = {
+	[COL_TEXT] = FFC_TEXTOID, [COL_BYTES] = FFC_BYTEAOID, [COL_JSONB] = FFC_JSONBOID,
+	[COL_INT4] = FFC_INT4OID, [COL_HANDLE] = FFC_BYTEAOID
+};
+
+/* each column of n items (stride bytes apart) as one array parameter */
+static void
+param_columns(ffc_params *p, const column *cols, size_t ncols, const void *items, size_t n,
+			  size_t stride)
+{
+	for (size_t k = 0; k < ncols; k++)
+	{
+		const column *col = &cols[k];
+		bool		any = !col->null_if_none;
+		arr			a;
+
+		for (size_t i = 0; i < n && !any; i++)
+			any = has_value(col, (const char *) items + i * stride);
+		if (!any)
+		{
+			ffc_param_text(p, NULL);
+			continue;
+		}
+		arr_begin(&a, column_elem_type[col->kind], n);
+		for (size_t i = 0; i < n; i++)
+			arr_column_elem(&a, col, (const char *) items + i * stride);
+		arr_param(p, &a);
+	}
 }
 
 static ff_status
@@ -196,12 +276,12 @@ check_batch(ff_client *c, const void *items, size_t n, const void *out, const ch
 	if (out == NULL || (n > 0 && items == NULL))
 	{
 		snprintf(msg, sizeof(msg), "%s: items and out are required", fn);
-		return usage(c, msg);
+		return ffc_usage(c, msg);
 	}
 	if (n > FFC_MAX_BATCH)
 	{
 		snprintf(msg, sizeof(msg), "%s: at most %d items per call, got %zu", fn, FFC_MAX_BATCH, n);
-		return usage(c, msg);
+		return ffc_usage(c, msg);
 	}
 	return FF_OK;
 }
@@ -232,14 +312,16 @@ check_rows(ff_client *c, PGresult *res, size_t n)
 void
 ff_create_result_list_clear(ff_create_result_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-		ff_create_result_clear(&l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, ffc_create_result_fields);
 }
+
+static const column create_columns[] = {
+	COL_B(ff_create_batch_item, input_payload, input_payload_len, false),
+	COL(COL_TEXT, ff_create_batch_item, execution_id, true),
+	COL(COL_TEXT, ff_create_batch_item, idempotency_key, true),
+	COL(COL_INT4, ff_create_batch_item, priority, true),
+	COL(COL_JSONB, ff_create_batch_item, tags_json, true),
+};
 
 ff_status
 ff_client_create_executions(ff_client *c, const ff_create_batch_args *a,
@@ -248,75 +330,16 @@ ff_client_create_executions(ff_client *c, const ff_create_batch_args *a,
 	ffc_params	p;
 	PGresult   *res;
 	ff_status	s;
-	ff_create_result_list l = {0};
-	arr			payloads,
-				ids,
-				keys,
-				prios,
-				tags;
-	bool		any_id = false,
-				any_key = false,
-				any_prio = false,
-				any_tags = false;
 
 	s = check_batch(c, items, n, out, "ff_client_create_executions");
 	if (s != FF_OK)
 		return s;
 	if (a == NULL)
-		return usage(c, "ff_client_create_executions: args are required");
+		return ffc_usage(c, "ff_client_create_executions: args are required");
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++)
-	{
-		any_id |= items[i].execution_id != NULL;
-		any_key |= items[i].idempotency_key != NULL;
-		any_prio |= items[i].priority != 0;
-		any_tags |= items[i].tags_json != NULL;
-	}
-
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->lane_id);
-	arr_begin(&payloads, FFC_BYTEAOID, n);
-	for (size_t i = 0; i < n; i++)
-		arr_elem(&payloads, items[i].input_payload ? items[i].input_payload : NULL,
-				 items[i].input_payload_len, -1);
-	arr_param(&p, &payloads);
-	if (any_id)
-	{
-		arr_begin(&ids, FFC_TEXTOID, n);
-		for (size_t i = 0; i < n; i++)
-			arr_text(&ids, items[i].execution_id);
-		arr_param(&p, &ids);
-	}
-	else
-		ffc_param_text(&p, NULL);
-	if (any_key)
-	{
-		arr_begin(&keys, FFC_TEXTOID, n);
-		for (size_t i = 0; i < n; i++)
-			arr_text(&keys, items[i].idempotency_key);
-		arr_param(&p, &keys);
-	}
-	else
-		ffc_param_text(&p, NULL);
-	if (any_prio)
-	{
-		arr_begin(&prios, FFC_INT4OID, n);
-		for (size_t i = 0; i < n; i++)
-			arr_int4(&prios, items[i].priority);
-		arr_param(&p, &prios);
-	}
-	else
-		ffc_param_text(&p, NULL);
-	if (any_tags)
-	{
-		arr_begin(&tags, FFC_JSONBOID, n);
-		for (size_t i = 0; i < n; i++)	/* binary jsonb: version 1, then the text */
-			arr_elem(&tags, items[i].tags_json, items[i].tags_json ? strlen(items[i].tags_json) : 0,
-					 items[i].tags_json ? 1 : -1);
-		arr_param(&p, &tags);
-	}
-	else
-		ffc_param_text(&p, NULL);
+	param_columns(&p, create_columns, FFC_LEN(create_columns), items, n, sizeof(*items));
 	ffc_param_text(&p, a->ns);
 	ffc_param_text(&p, a->execution_kind);
 	ffc_param_text_array(&p, a->required_capabilities, a->n_required_capabilities);
@@ -325,107 +348,115 @@ ff_client_create_executions(ff_client *c, const ff_create_batch_args *a,
 	ffc_param_int64_or_null(&p, a->execution_deadline_at_ms, a->execution_deadline_at_ms == 0);
 	ffc_param_text(&p, a->creator_identity);
 
-	s = ffc_exec(c, &st_create_many, &p, &res);
-	ffc_params_free(&p);
+	s = ffc_run(c, &st_create_many, &p, 1 + FFC_NF(ffc_create_result_fields), &res);
 	if (s != FF_OK)
 		return s;
-	TRY(ffc_expect_columns(c, res, 4));
-	TRY(check_rows(c, res, n));
-	if (s == FF_OK && n > 0 && (l.items = ffc_calloc(n, sizeof(ff_create_result))) == NULL)
-		s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-	for (size_t i = 0; i < n && s == FF_OK; i++)
-	{
-		l.count++;
-		TRY(ffc_get_text(c, res, (int) i, 1, &l.items[i].execution_id));
-		TRY(ffc_get_text(c, res, (int) i, 2, &l.items[i].public_state));
-		TRY(ffc_get_bool(c, res, (int) i, 3, &l.items[i].created));
-	}
+	s = check_rows(c, res, n);
+	if (s == FF_OK)
+		s = ffc_decode_rows(c, res, 1, ffc_create_result_fields, FFC_NF(ffc_create_result_fields),
+							sizeof(ff_create_result), (void **) &out->items, &out->count);
 	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_create_result_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	return s;
 }
 
 /* ------------------------------------------------------------------------
  * handle batches
  * ------------------------------------------------------------------------ */
+/* what a batch result owns (its other members are decoded by hand) */
+static const ffc_field batch_result_owned[] = {
+	FFC_FLD(TEXT, ff_batch_result, execution_id),
+	FFC_FLD(TEXT, ff_batch_result, message),
+};
+
 void
 ff_batch_result_list_clear(ff_batch_result_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		free(l->items[i].execution_id);
-		free(l->items[i].message);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, batch_result_owned);
 }
 
-typedef enum
+/* a handle batch's row: item, execution_id, outcome, the call's own
+ * columns, error_code, message */
+typedef struct batch_row
 {
-	KIND_RENEW, KIND_COMPLETE, KIND_FAIL
-} batch_kind;
+	ff_batch_result r;
+	char	   *outcome;
+	char	   *code;
+} batch_row;
 
-/*
- * Decodes the rows of a handle batch: item, execution_id, outcome, then
- * (renew) lease_expires_at_ms, lease_epoch or (fail) delay_until, then
- * error_code, message.
- */
+static const ffc_field renew_row_fields[] = {
+	FFC_FLD_SKIP,
+	FFC_FLD(TEXT, batch_row, r.execution_id),
+	FFC_FLD_REQ(TEXT, batch_row, outcome),
+	FFC_FLD(I64, batch_row, r.lease_expires_at_ms),
+	FFC_FLD(I64, batch_row, r.lease_epoch),
+	FFC_FLD(TEXT, batch_row, code),
+	FFC_FLD(TEXT, batch_row, r.message),
+};
+
+static const ffc_field complete_row_fields[] = {
+	FFC_FLD_SKIP,
+	FFC_FLD(TEXT, batch_row, r.execution_id),
+	FFC_FLD_REQ(TEXT, batch_row, outcome),
+	FFC_FLD(TEXT, batch_row, code),
+	FFC_FLD(TEXT, batch_row, r.message),
+};
+
+static const ffc_field fail_row_fields[] = {
+	FFC_FLD_SKIP,
+	FFC_FLD(TEXT, batch_row, r.execution_id),
+	FFC_FLD_REQ(TEXT, batch_row, outcome),
+	FFC_FLD(I64, batch_row, r.delay_until_ms),
+	FFC_FLD(TEXT, batch_row, code),
+	FFC_FLD(TEXT, batch_row, r.message),
+};
+
+/* an item's error code, or (fail) its outcome, into its result */
 static ff_status
-decode_results(ff_client *c, PGresult *res, size_t n, batch_kind kind, ff_batch_result_list *out)
+item_outcome(ff_client *c, batch_row *row, bool fail)
 {
-	int			ncols = kind == KIND_RENEW ? 7 : kind == KIND_FAIL ? 6 : 5;
-	ff_status	s = ffc_expect_columns(c, res, ncols);
+	if (row->code != NULL)
+	{
+		snprintf(row->r.sqlstate, sizeof(row->r.sqlstate), "%s", row->code);
+		row->r.status = ff_status_from_sqlstate(row->code);
+	}
+	else if (fail)
+	{
+		if (strcmp(row->outcome, "retry_scheduled") == 0)
+			row->r.fail_outcome = FF_FAIL_RETRY_SCHEDULED;
+		else if (strcmp(row->outcome, "terminal_failed") == 0)
+			row->r.fail_outcome = FF_FAIL_TERMINAL;
+		else
+			return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected fail outcome \"%s\"", row->outcome);
+	}
+	return FF_OK;
+}
+
+/* runs a handle batch (freeing p): one row per item, items 1..n in order */
+static ff_status
+run_batch(ff_client *c, const ffc_stmt *st, ffc_params *p, size_t n, const ffc_field *f, int nf,
+		  ff_batch_result_list *out)
+{
+	PGresult   *res;
+	ff_status	s = ffc_run(c, st, p, nf, &res);
 	ff_batch_result_list l = {0};
 
-	TRY(check_rows(c, res, n));
+	if (s != FF_OK)
+		return s;
+	s = check_rows(c, res, n);
 	if (s == FF_OK && n > 0 && (l.items = ffc_calloc(n, sizeof(ff_batch_result))) == NULL)
-		s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
+		s = ffc_oom(c);
 	for (size_t i = 0; i < n && s == FF_OK; i++)
 	{
-		ff_batch_result *r = &l.items[i];
-		int			row = (int) i;
-		char	   *outcome = NULL;
-		char	   *code = NULL;
+		batch_row	row = {0};
 
-		l.count++;
-		TRY(ffc_get_text(c, res, row, 1, &r->execution_id));
-		TRY(ffc_get_text(c, res, row, 2, &outcome));
-		TRY(ffc_get_text(c, res, row, ncols - 2, &code));
-		TRY(ffc_get_text(c, res, row, ncols - 1, &r->message));
-		if (kind == KIND_RENEW)
-		{
-			TRY(ffc_get_int64(c, res, row, 3, &r->lease_expires_at_ms));
-			TRY(ffc_get_int64(c, res, row, 4, &r->lease_epoch));
-		}
-		else if (kind == KIND_FAIL)
-			TRY(ffc_get_int64(c, res, row, 3, &r->delay_until_ms));
-		if (s == FF_OK && outcome == NULL)
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: item %zu without an outcome", i + 1);
-		if (s == FF_OK && code != NULL)
-		{
-			snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", code);
-			r->status = ff_status_from_sqlstate(code);
-		}
-		else if (s == FF_OK && kind == KIND_FAIL)
-		{
-			if (strcmp(outcome, "retry_scheduled") == 0)
-				r->fail_outcome = FF_FAIL_RETRY_SCHEDULED;
-			else if (strcmp(outcome, "terminal_failed") == 0)
-				r->fail_outcome = FF_FAIL_TERMINAL;
-			else
-				s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected fail outcome \"%s\"", outcome);
-		}
-		free(outcome);
-		free(code);
+		s = ffc_decode_row(c, res, (int) i, 0, f, nf, &row);
+		if (s == FF_OK)
+			s = item_outcome(c, &row, f == fail_row_fields);
+		l.items[l.count++] = row.r;
+		free(row.outcome);
+		free(row.code);
 	}
+	PQclear(res);
 	if (s != FF_OK)
 	{
 		ff_batch_result_list_clear(&l);
@@ -435,123 +466,60 @@ decode_results(ff_client *c, PGresult *res, size_t n, batch_kind kind, ff_batch_
 	return FF_OK;
 }
 
-static ff_status
-run_batch(ff_client *c, const ffc_stmt *st, ffc_params *p, size_t n, batch_kind kind,
-		  ff_batch_result_list *out)
-{
-	PGresult   *res;
-	ff_status	s = ffc_exec(c, st, p, &res);
-
-	ffc_params_free(p);
-	if (s != FF_OK)
-		return s;
-	s = decode_results(c, res, n, kind, out);
-	PQclear(res);
-	return s;
-}
-
-static void
-arr_handle(arr *a, const ff_handle *h)
-{
-	arr_elem(a, h && h->data ? h->data : NULL, h ? h->len : 0, -1);
-}
-
 ff_status
 ff_client_renew_many(ff_client *c, const ff_handle *const *handles, size_t n,
 					 ff_batch_result_list *out)
 {
+	static const column handle_column[] = {{COL_HANDLE, 0, 0, false}};
 	ffc_params	p;
-	arr			hs;
 	ff_status	s = check_batch(c, handles, n, out, "ff_client_renew_many");
 
 	if (s != FF_OK)
 		return s;
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
-	arr_begin(&hs, FFC_BYTEAOID, n);
-	for (size_t i = 0; i < n; i++)
-		arr_handle(&hs, handles[i]);
-	arr_param(&p, &hs);
-	return run_batch(c, &st_renew_many, &p, n, KIND_RENEW, out);
+	param_columns(&p, handle_column, 1, handles, n, sizeof(*handles));
+	return run_batch(c, &st_renew_many, &p, n, renew_row_fields, FFC_NF(renew_row_fields), out);
 }
+
+static const column complete_columns[] = {
+	COL(COL_HANDLE, ff_complete_item, handle, false),
+	COL_B(ff_complete_item, payload, payload_len, true),
+};
 
 ff_status
 ff_client_complete_many(ff_client *c, const ff_complete_item *items, size_t n,
 						ff_batch_result_list *out)
 {
 	ffc_params	p;
-	arr			hs,
-				payloads;
-	bool		any_payload = false;
 	ff_status	s = check_batch(c, items, n, out, "ff_client_complete_many");
 
 	if (s != FF_OK)
 		return s;
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
-	arr_begin(&hs, FFC_BYTEAOID, n);
-	for (size_t i = 0; i < n; i++)
-	{
-		arr_handle(&hs, items[i].handle);
-		any_payload |= items[i].payload != NULL;
-	}
-	arr_param(&p, &hs);
-	if (any_payload)
-	{
-		arr_begin(&payloads, FFC_BYTEAOID, n);
-		for (size_t i = 0; i < n; i++)
-			arr_elem(&payloads, items[i].payload, items[i].payload_len, -1);
-		arr_param(&p, &payloads);
-	}
-	else
-		ffc_param_text(&p, NULL);
-	return run_batch(c, &st_complete_many, &p, n, KIND_COMPLETE, out);
+	param_columns(&p, complete_columns, FFC_LEN(complete_columns), items, n, sizeof(*items));
+	return run_batch(c, &st_complete_many, &p, n, complete_row_fields,
+					 FFC_NF(complete_row_fields), out);
 }
+
+static const column fail_columns[] = {
+	COL(COL_HANDLE, ff_fail_item, handle, false),
+	COL(COL_TEXT, ff_fail_item, message, false),
+	COL(COL_TEXT, ff_fail_item, classification, true),
+	COL_B(ff_fail_item, detail, detail_len, true),
+};
 
 ff_status
 ff_client_fail_many(ff_client *c, const ff_fail_item *items, size_t n, ff_batch_result_list *out)
 {
 	ffc_params	p;
-	arr			hs,
-				messages,
-				classes,
-				details;
-	bool		any_class = false,
-				any_detail = false;
 	ff_status	s = check_batch(c, items, n, out, "ff_client_fail_many");
 
 	if (s != FF_OK)
 		return s;
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
-	arr_begin(&hs, FFC_BYTEAOID, n);
-	arr_begin(&messages, FFC_TEXTOID, n);
-	for (size_t i = 0; i < n; i++)
-	{
-		arr_handle(&hs, items[i].handle);
-		arr_text(&messages, items[i].message);
-		any_class |= items[i].classification != NULL;
-		any_detail |= items[i].detail != NULL;
-	}
-	arr_param(&p, &hs);
-	arr_param(&p, &messages);
-	if (any_class)
-	{
-		arr_begin(&classes, FFC_TEXTOID, n);
-		for (size_t i = 0; i < n; i++)
-			arr_text(&classes, items[i].classification);
-		arr_param(&p, &classes);
-	}
-	else
-		ffc_param_text(&p, NULL);
-	if (any_detail)
-	{
-		arr_begin(&details, FFC_BYTEAOID, n);
-		for (size_t i = 0; i < n; i++)
-			arr_elem(&details, items[i].detail, items[i].detail_len, -1);
-		arr_param(&p, &details);
-	}
-	else
-		ffc_param_text(&p, NULL);
-	return run_batch(c, &st_fail_many, &p, n, KIND_FAIL, out);
+	param_columns(&p, fail_columns, FFC_LEN(fail_columns), items, n, sizeof(*items));
+	return run_batch(c, &st_fail_many, &p, n, fail_row_fields, FFC_NF(fail_row_fields), out);
 }

@@ -144,157 +144,121 @@ RECONCILER(ff_reconcile_admission_cleanup);
 /* ------------------------------------------------------------------------
  * helpers
  * ------------------------------------------------------------------------ */
-static ff_status
-usage(ff_client *c, const char *what)
-{
-	if (c == NULL)
-		return FF_ERR_USAGE;
-	return ffc_set_error(c, FF_ERR_USAGE, "%s", what);
-}
 
-/* Runs st (freeing p), checks the column count and, unless any_rows, that
- * there is exactly one row. */
-static ff_status
-run(ff_client *c, const ffc_stmt *st, ffc_params *p, int ncols, bool any_rows, PGresult **res)
-{
-	ff_status	s = ffc_exec(c, st, p, res);
-
-	ffc_params_free(p);
-	if (s != FF_OK)
-		return s;
-	s = ffc_expect_columns(c, *res, ncols);
-	if (s == FF_OK && !any_rows && PQntuples(*res) != 1)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows", PQntuples(*res));
-	if (s != FF_OK)
-	{
-		PQclear(*res);
-		*res = NULL;
-	}
-	return s;
-}
-
-/* int64 values as decimal strings, for a text[] parameter */
-static char **
-int64_strings(const int64_t *v, size_t n, size_t stride)
-{
-	char	  **out = ffc_calloc(n > 0 ? n : 1, sizeof(char *));
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-	{
-		int64_t		x = *(const int64_t *) ((const char *) v + i * stride);
-
-		out[i] = malloc(24);
-		if (out[i] == NULL)
-		{
-			for (size_t j = 0; j < i; j++)
-				free(out[j]);
-			free(out);
-			return NULL;
-		}
-		snprintf(out[i], 24, "%" PRId64, x);
-	}
-	return out;
-}
-
-static void
-free_strings(char **v, size_t n)
-{
-	if (v == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/*
- * param_pairs adds a text[] of names (at name_off in each item) and a
- * text[] of int64 values (at value_off), items stride bytes apart.
- */
+/* a text[] of the strings at name_off in n items stride bytes apart */
 static bool
-param_pairs(ffc_params *p, const void *items, size_t n, size_t stride, size_t name_off,
-			size_t value_off)
+param_names(ffc_params *p, const void *items, size_t n, size_t stride, size_t name_off)
 {
 	const char **names = ffc_calloc(n > 0 ? n : 1, sizeof(char *));
-	char	  **values;
 
 	if (names == NULL)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		names[i] = *(const char *const *) ((const char *) items + i * stride + name_off);
-	values = int64_strings(n ? (const int64_t *) ((const char *) items + value_off) : NULL, n, stride);
-	if (values == NULL)
-	{
-		free(names);
-		return false;
-	}
 	ffc_param_text_array(p, names, n);
-	ffc_param_text_array(p, (const char *const *) values, n);
 	free(names);
-	free_strings(values, n);
 	return true;
+}
+
+/* a text[] of the int64 values at value_off, as decimal strings */
+static bool
+param_int64s(ffc_params *p, const void *items, size_t n, size_t stride, size_t value_off)
+{
+	char	  **values = ffc_calloc(n > 0 ? n : 1, sizeof(char *));
+	bool		ok = values != NULL;
+
+	for (size_t i = 0; ok && i < n; i++)
+	{
+		int64_t		x = *(const int64_t *) ((const char *) items + i * stride + value_off);
+
+		values[i] = malloc(24);
+		ok = values[i] != NULL;
+		if (ok)
+			snprintf(values[i], 24, "%" PRId64, x);
+	}
+	if (ok)
+		ffc_param_text_array(p, (const char *const *) values, n);
+	ffc_free_texts(values, n);
+	return ok;
 }
 
 static ff_status
 oom(ff_client *c, ffc_params *p)
 {
 	ffc_params_free(p);
-	return ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
+	return ffc_oom(c);
+}
+
+/* a flag or a count, and a count: the reply of several calls */
+typedef struct two_values
+{
+	bool		flag;
+	int32_t		first;
+	int32_t		second;
+} two_values;
+
+static const ffc_field flag_count_fields[] = {
+	FFC_FLD(BOOL, two_values, flag),
+	FFC_FLD(I32, two_values, second),
+};
+
+static const ffc_field count_count_fields[] = {
+	FFC_FLD(I32, two_values, first),
+	FFC_FLD(I32, two_values, second),
+};
+
+/* runs st (freeing p) into the outputs that are not NULL */
+static ff_status
+two_outputs(ff_client *c, const ffc_stmt *st, ffc_params *p, const ffc_field *f, bool *flag,
+			int32_t *first, int32_t *second)
+{
+	two_values	r;
+	ff_status	s = ffc_run_row(c, st, p, f, 2, &r, sizeof(r), NULL);
+
+	if (s == FF_OK && flag)
+		*flag = r.flag;
+	if (s == FF_OK && first)
+		*first = r.first;
+	if (s == FF_OK && second)
+		*second = r.second;
+	return s;
 }
 
 /* ------------------------------------------------------------------------
  * budgets
  * ------------------------------------------------------------------------ */
+static const char *const created_names[] = {NULL, "created"};
+
+static const ffc_field budget_created_fields[] = {
+	FFC_FLD_FLAG(ff_budget_created, created, created_names),
+	FFC_FLD(TEXT, ff_budget_created, budget_id),
+	FFC_FLD(I64, ff_budget_created, next_reset_at_ms),
+};
+
 void
 ff_budget_created_clear(ff_budget_created *r)
 {
-	if (r == NULL)
-		return;
-	free(r->budget_id);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, budget_created_fields);
 }
 
 /* adds dimensions, hard_limits, soft_limits as three text[] */
 static bool
 param_limits(ffc_params *p, const ff_budget_limit *limits, size_t n)
 {
-	const char **names = ffc_calloc(n > 0 ? n : 1, sizeof(char *));
-	char	  **hard;
-	char	  **soft;
+	size_t		size = sizeof(ff_budget_limit);
 
-	if (names == NULL)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		names[i] = limits[i].dimension;
-	hard = int64_strings(n ? &limits[0].hard_limit : NULL, n, sizeof(ff_budget_limit));
-	soft = int64_strings(n ? &limits[0].soft_limit : NULL, n, sizeof(ff_budget_limit));
-	if (hard == NULL || soft == NULL)
-	{
-		free(names);
-		free_strings(hard, n);
-		free_strings(soft, n);
-		return false;
-	}
-	ffc_param_text_array(p, names, n);
-	ffc_param_text_array(p, (const char *const *) hard, n);
-	ffc_param_text_array(p, (const char *const *) soft, n);
-	free(names);
-	free_strings(hard, n);
-	free_strings(soft, n);
-	return true;
+	return param_names(p, limits, n, size, offsetof(ff_budget_limit, dimension)) &&
+		param_int64s(p, limits, n, size, offsetof(ff_budget_limit, hard_limit)) &&
+		param_int64s(p, limits, n, size, offsetof(ff_budget_limit, soft_limit));
 }
 
 ff_status
 ff_client_create_budget(ff_client *c, const ff_budget_args *a, ff_budget_created *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	char	   *outcome = NULL;
 
 	if (c == NULL || a == NULL || out == NULL || (a->n_limits > 0 && a->limits == NULL))
-		return usage(c, "ff_client_create_budget: args and out are required");
+		return ffc_usage(c, "ff_client_create_budget: args and out are required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->budget_id);
@@ -306,21 +270,7 @@ ff_client_create_budget(ff_client *c, const ff_budget_args *a, ff_budget_created
 	ffc_param_text(&p, a->enforcement_mode);
 	ffc_param_text(&p, a->on_hard_limit);
 	ffc_param_text(&p, a->on_soft_limit);
-	s = run(c, &st_create_budget, &p, 3, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = ffc_get_text(c, res, 0, 0, &outcome);
-	if (s == FF_OK)
-		s = ffc_get_text(c, res, 0, 1, &out->budget_id);
-	if (s == FF_OK)
-		s = ffc_get_int64(c, res, 0, 2, &out->next_reset_at_ms);
-	PQclear(res);
-	if (s == FF_OK)
-		out->created = outcome && strcmp(outcome, "created") == 0;
-	free(outcome);
-	if (s != FF_OK)
-		ff_budget_created_clear(out);
-	return s;
+	return FFC_RUN_ROW(c, &st_create_budget, &p, budget_created_fields, out, NULL);
 }
 
 ff_status
@@ -328,75 +278,86 @@ ff_client_update_budget_limits(ff_client *c, const char *budget_id, const ff_bud
 							   size_t n_limits, bool *breached, int32_t *unblocked)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	bool		b = false;
-	int32_t		u = 0;
 
 	if (c == NULL || (n_limits > 0 && limits == NULL))
-		return usage(c, "ff_client_update_budget_limits: limits are required");
+		return ffc_usage(c, "ff_client_update_budget_limits: limits are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
 	if (!param_limits(&p, limits, n_limits))
 		return oom(c, &p);
-	s = run(c, &st_update_limits, &p, 2, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = ffc_get_bool(c, res, 0, 0, &b);
-	if (s == FF_OK)
-		s = ffc_get_int32(c, res, 0, 1, &u);
-	PQclear(res);
-	if (s == FF_OK && breached)
-		*breached = b;
-	if (s == FF_OK && unblocked)
-		*unblocked = u;
-	return s;
+	return two_outputs(c, &st_update_limits, &p, flag_count_fields, breached, NULL, unblocked);
 }
+
+typedef struct reset_reply
+{
+	int64_t		next_reset_at_ms;
+	int32_t		unblocked;
+} reset_reply;
+
+static const ffc_field reset_fields[] = {
+	FFC_FLD_SKIP,				/* outcome */
+	FFC_FLD(I64, reset_reply, next_reset_at_ms),
+	FFC_FLD(I32, reset_reply, unblocked),
+};
 
 ff_status
 ff_client_reset_budget(ff_client *c, const char *budget_id, int64_t *next_reset_at_ms,
 					   int32_t *unblocked)
 {
 	ffc_params	p;
-	PGresult   *res;
+	reset_reply r;
 	ff_status	s;
-	int64_t		next = 0;
-	int32_t		u = 0;
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
-	s = run(c, &st_reset_budget, &p, 3, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = ffc_get_int64(c, res, 0, 1, &next);
-	if (s == FF_OK)
-		s = ffc_get_int32(c, res, 0, 2, &u);
-	PQclear(res);
+	s = FFC_RUN_ROW(c, &st_reset_budget, &p, reset_fields, &r, NULL);
 	if (s == FF_OK && next_reset_at_ms)
-		*next_reset_at_ms = next;
+		*next_reset_at_ms = r.next_reset_at_ms;
 	if (s == FF_OK && unblocked)
-		*unblocked = u;
+		*unblocked = r.unblocked;
 	return s;
 }
+
+/* st_budget_status: the status's columns, then one dimension */
+static const ffc_field status_fields[] = {
+	FFC_FLD(TEXT, ff_budget_status, budget_id),
+	FFC_FLD(TEXT, ff_budget_status, scope_type),
+	FFC_FLD(TEXT, ff_budget_status, scope_id),
+	FFC_FLD(TEXT, ff_budget_status, enforcement_mode),
+	FFC_FLD(TEXT, ff_budget_status, on_hard_limit),
+	FFC_FLD(TEXT, ff_budget_status, on_soft_limit),
+	FFC_FLD(I64, ff_budget_status, breach_count),
+	FFC_FLD(I64, ff_budget_status, soft_breach_count),
+	FFC_FLD(I64, ff_budget_status, last_breach_at_ms),
+	FFC_FLD(TEXT, ff_budget_status, last_breach_dim),
+	FFC_FLD(BOOL, ff_budget_status, breached),
+	FFC_FLD(I64, ff_budget_status, breached_at_ms),
+	FFC_FLD(I64, ff_budget_status, reset_interval_ms),
+	FFC_FLD(I64, ff_budget_status, reset_count),
+	FFC_FLD(I64, ff_budget_status, last_reset_at_ms),
+	FFC_FLD(I64, ff_budget_status, next_reset_at_ms),
+	FFC_FLD(I64, ff_budget_status, blocked_executions),
+	FFC_FLD(I64, ff_budget_status, created_at_ms),
+	FFC_FLD(I64, ff_budget_status, updated_at_ms),
+};
+
+static const ffc_field dimension_fields[] = {
+	FFC_FLD(TEXT, ff_budget_dimension, dimension),
+	FFC_FLD(I64, ff_budget_dimension, used),
+	FFC_FLD(I64, ff_budget_dimension, hard_limit),
+	FFC_FLD(I64, ff_budget_dimension, soft_limit),
+};
 
 void
 ff_budget_status_clear(ff_budget_status *st)
 {
 	if (st == NULL)
 		return;
-	free(st->budget_id);
-	free(st->scope_type);
-	free(st->scope_id);
-	free(st->enforcement_mode);
-	free(st->on_hard_limit);
-	free(st->on_soft_limit);
-	free(st->last_breach_dim);
-	for (size_t i = 0; i < st->n_dimensions; i++)
-		free(st->dimensions[i].dimension);
-	free(st->dimensions);
-	memset(st, 0, sizeof(*st));
+	ffc_free_list(dimension_fields, FFC_NF(dimension_fields), sizeof(ff_budget_dimension),
+				  st->dimensions, st->n_dimensions);
+	FFC_CLEAR_RECORD(st, status_fields);
 }
 
 ff_status
@@ -405,110 +366,52 @@ ff_client_get_budget_status(ff_client *c, const char *budget_id, ff_budget_statu
 	ffc_params	p;
 	PGresult   *res;
 	ff_status	s;
-	int			n;
-	char	  **texts[6];
-	int64_t    *ints[13];
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_get_budget_status: out is required");
+		return ffc_usage(c, "ff_client_get_budget_status: out is required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
-	s = run(c, &st_budget_status, &p, 23, true, &res);
+	s = ffc_run(c, &st_budget_status, &p, FFC_NF(status_fields) + FFC_NF(dimension_fields), &res);
 	if (s != FF_OK)
 		return s;
-	n = PQntuples(res);
-	if (n < 1)
-	{
-		PQclear(res);
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: no row");
-	}
-	texts[0] = &out->budget_id;
-	texts[1] = &out->scope_type;
-	texts[2] = &out->scope_id;
-	texts[3] = &out->enforcement_mode;
-	texts[4] = &out->on_hard_limit;
-	texts[5] = &out->on_soft_limit;
-	for (int i = 0; i < 6 && s == FF_OK; i++)
-		s = ffc_get_text(c, res, 0, i, texts[i]);
-	ints[0] = &out->breach_count;
-	ints[1] = &out->soft_breach_count;
-	ints[2] = &out->last_breach_at_ms;
-	if (s == FF_OK)
-		for (int i = 0; i < 3 && s == FF_OK; i++)
-			s = ffc_get_int64(c, res, 0, 6 + i, ints[i]);
-	if (s == FF_OK)
-		s = ffc_get_text(c, res, 0, 9, &out->last_breach_dim);
-	if (s == FF_OK)
-		s = ffc_get_bool(c, res, 0, 10, &out->breached);
-	ints[3] = &out->breached_at_ms;
-	ints[4] = &out->reset_interval_ms;
-	ints[5] = &out->reset_count;
-	ints[6] = &out->last_reset_at_ms;
-	ints[7] = &out->next_reset_at_ms;
-	ints[8] = &out->blocked_executions;
-	ints[9] = &out->created_at_ms;
-	ints[10] = &out->updated_at_ms;
-	for (int i = 3; i < 11 && s == FF_OK; i++)
-		s = ffc_get_int64(c, res, 0, 8 + i, ints[i]);
 	/* one row per dimension; a single row with a NULL dimension when none */
-	if (s == FF_OK && !ffc_isnull(res, 0, 19))
-	{
-		out->dimensions = ffc_calloc((size_t) n, sizeof(ff_budget_dimension));
-		if (out->dimensions == NULL)
-			s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-		for (int r = 0; r < n && s == FF_OK; r++)
-		{
-			ff_budget_dimension *d = &out->dimensions[r];
-
-			out->n_dimensions++;
-			s = ffc_get_text(c, res, r, 19, &d->dimension);
-			if (s == FF_OK)
-				s = ffc_get_int64(c, res, r, 20, &d->used);
-			if (s == FF_OK)
-				s = ffc_get_int64(c, res, r, 21, &d->hard_limit);
-			if (s == FF_OK)
-				s = ffc_get_int64(c, res, r, 22, &d->soft_limit);
-		}
-	}
+	s = ffc_decode_nested(c, res, status_fields, FFC_NF(status_fields), out, dimension_fields,
+						  FFC_NF(dimension_fields), sizeof(ff_budget_dimension),
+						  (void **) &out->dimensions, &out->n_dimensions);
 	PQclear(res);
 	if (s != FF_OK)
 		ff_budget_status_clear(out);
 	return s;
 }
 
+typedef struct two_texts
+{
+	char	   *limits;
+	char	   *usage;
+} two_texts;
+
+static const ffc_field two_texts_fields[] = {
+	FFC_FLD(TEXT, two_texts, limits),
+	FFC_FLD(TEXT, two_texts, usage),
+};
+
 ff_status
 ff_client_read_budget_usage_and_limits(ff_client *c, const char *budget_id, char **limits_json,
 									   char **usage_json)
 {
 	ffc_params	p;
-	PGresult   *res;
+	two_texts	r;
 	ff_status	s;
-	char	   *l = NULL;
-	char	   *u = NULL;
 
 	if (c == NULL || limits_json == NULL || usage_json == NULL)
-		return usage(c, "ff_client_read_budget_usage_and_limits: outputs are required");
-	*limits_json = NULL;
-	*usage_json = NULL;
+		return ffc_usage(c, "ff_client_read_budget_usage_and_limits: outputs are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
-	s = run(c, &st_usage_and_limits, &p, 2, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = ffc_get_text(c, res, 0, 0, &l);
-	if (s == FF_OK)
-		s = ffc_get_text(c, res, 0, 1, &u);
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		free(l);
-		free(u);
-		return s;
-	}
-	*limits_json = l;
-	*usage_json = u;
-	return FF_OK;
+	s = FFC_RUN_ROW(c, &st_usage_and_limits, &p, two_texts_fields, &r, NULL);
+	*limits_json = r.limits;
+	*usage_json = r.usage;
+	return s;
 }
 
 /* ------------------------------------------------------------------------
@@ -519,22 +422,26 @@ static const char *const usage_outcome_names[] = {"ok", "soft_breach", "hard_bre
 const char *
 ff_usage_outcome_name(ff_usage_outcome o)
 {
-	if ((int) o < 0 || (size_t) o >= sizeof(usage_outcome_names) / sizeof(usage_outcome_names[0]))
+	if ((int) o < 0 || (size_t) o >= FFC_LEN(usage_outcome_names))
 		return "unknown";
 	return usage_outcome_names[o];
 }
 
-static bool
-usage_outcome_of(const char *s, ff_usage_outcome *out)
+/* the reply of a usage report: first_outcome comes as the first call's
+ * outcome name, NULL when it is this call's */
+typedef struct usage_reply
 {
-	for (size_t i = 0; i < sizeof(usage_outcome_names) / sizeof(usage_outcome_names[0]); i++)
-		if (s && strcmp(s, usage_outcome_names[i]) == 0)
-		{
-			*out = (ff_usage_outcome) i;
-			return true;
-		}
-	return false;
-}
+	ff_usage_result r;
+	char	   *first;
+} usage_reply;
+
+static const ffc_field usage_reply_fields[] = {
+	FFC_FLD_ENUM_REQ(usage_reply, r.outcome, usage_outcome_names),
+	FFC_FLD(TEXT, usage_reply, r.dimension),
+	FFC_FLD(I64, usage_reply, r.current_usage),
+	FFC_FLD(I64, usage_reply, r.limit),
+	FFC_FLD(TEXT, usage_reply, first),
+};
 
 void
 ff_usage_result_clear(ff_usage_result *r)
@@ -545,44 +452,29 @@ ff_usage_result_clear(ff_usage_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* runs a usage report (freeing p) into *out */
 static ff_status
 report(ff_client *c, const ffc_stmt *st, ffc_params *p, ff_usage_result *out)
 {
-	PGresult   *res;
-	ff_status	s;
-	char	   *outcome = NULL;
-	char	   *first = NULL;
+	usage_reply x;
+	ff_status	s = FFC_RUN_ROW(c, st, p, usage_reply_fields, &x, NULL);
+	int			first = x.first ? ffc_name_index(usage_outcome_names, FFC_LEN(usage_outcome_names),
+												 x.first) : (int) x.r.outcome;
 
-	s = run(c, st, p, 5, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = ffc_get_text(c, res, 0, 0, &outcome);
+	if (s == FF_OK && first < 0)
+		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: first outcome \"%s\"", x.first);
+	x.r.first_outcome = (ff_usage_outcome) first;
+	free(x.first);
 	if (s == FF_OK)
-		s = ffc_get_text(c, res, 0, 1, &out->dimension);
-	if (s == FF_OK)
-		s = ffc_get_int64(c, res, 0, 2, &out->current_usage);
-	if (s == FF_OK)
-		s = ffc_get_int64(c, res, 0, 3, &out->limit);
-	if (s == FF_OK)
-		s = ffc_get_text(c, res, 0, 4, &first);
-	PQclear(res);
-	if (s == FF_OK && !usage_outcome_of(outcome, &out->outcome))
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: usage outcome \"%s\"",
-						  outcome ? outcome : "(null)");
-	if (s == FF_OK)
-		out->first_outcome = out->outcome;
-	if (s == FF_OK && first && !usage_outcome_of(first, &out->first_outcome))
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: first outcome \"%s\"", first);
-	free(outcome);
-	free(first);
-	if (s != FF_OK)
-		ff_usage_result_clear(out);
+		*out = x.r;
+	else
+		ff_usage_result_clear(&x.r);
 	return s;
 }
 
 #define DELTA_PAIRS(p, d, n) \
-	param_pairs(p, d, n, sizeof(ff_usage_delta), offsetof(ff_usage_delta, dimension), \
-				offsetof(ff_usage_delta, delta))
+	(param_names(p, d, n, sizeof(ff_usage_delta), offsetof(ff_usage_delta, dimension)) && \
+	 param_int64s(p, d, n, sizeof(ff_usage_delta), offsetof(ff_usage_delta, delta)))
 
 ff_status
 ff_client_report_usage(ff_client *c, const ff_handle *h, const char *budget_id,
@@ -592,10 +484,10 @@ ff_client_report_usage(ff_client *c, const ff_handle *h, const char *budget_id,
 	ffc_params	p;
 
 	if (c == NULL || h == NULL || out == NULL || (n_deltas > 0 && deltas == NULL))
-		return usage(c, "ff_client_report_usage: handle, deltas and out are required");
+		return ffc_usage(c, "ff_client_report_usage: handle, deltas and out are required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
-	ffc_param_bytes(&p, h->data, h->len, h->data == NULL);
+	ffc_param_handle(&p, h);
 	ffc_param_text(&p, budget_id);
 	if (!DELTA_PAIRS(&p, deltas, n_deltas))
 		return oom(c, &p);
@@ -610,7 +502,7 @@ ff_client_report_usage_admin(ff_client *c, const char *budget_id, const ff_usage
 	ffc_params	p;
 
 	if (c == NULL || out == NULL || (n_deltas > 0 && deltas == NULL))
-		return usage(c, "ff_client_report_usage_admin: deltas and out are required");
+		return ffc_usage(c, "ff_client_report_usage_admin: deltas and out are required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
@@ -628,7 +520,7 @@ ff_client_record_spend(ff_client *c, const char *budget_id, const char *executio
 	ffc_params	p;
 
 	if (c == NULL || out == NULL || (n_deltas > 0 && deltas == NULL))
-		return usage(c, "ff_client_record_spend: deltas and out are required");
+		return ffc_usage(c, "ff_client_record_spend: deltas and out are required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
@@ -637,35 +529,6 @@ ff_client_record_spend(ff_client *c, const char *budget_id, const char *executio
 		return oom(c, &p);
 	ffc_param_text(&p, idempotency_key);
 	return report(c, &st_record_spend, &p, out);
-}
-
-/* two int32 (or bool, int32) outputs of a one-row statement */
-static ff_status
-two_outputs(ff_client *c, const ffc_stmt *st, ffc_params *p, bool first_bool, void *o1, int32_t *o2)
-{
-	PGresult   *res;
-	ff_status	s;
-	int32_t		a = 0;
-	bool		ab = false;
-	int32_t		b = 0;
-
-	s = run(c, st, p, 2, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = first_bool ? ffc_get_bool(c, res, 0, 0, &ab) : ffc_get_int32(c, res, 0, 0, &a);
-	if (s == FF_OK)
-		s = ffc_get_int32(c, res, 0, 1, &b);
-	PQclear(res);
-	if (s == FF_OK && o1)
-	{
-		if (first_bool)
-			*(bool *) o1 = ab;
-		else
-			*(int32_t *) o1 = a;
-	}
-	if (s == FF_OK && o2)
-		*o2 = b;
-	return s;
 }
 
 ff_status
@@ -679,24 +542,34 @@ ff_client_release_budget(ff_client *c, const char *budget_id, const char *execut
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
 	ffc_param_text(&p, execution_id);
-	return two_outputs(c, &st_release_budget, &p, false, released_dimensions, unblocked);
+	return two_outputs(c, &st_release_budget, &p, count_count_fields, NULL, released_dimensions,
+					   unblocked);
 }
 
 /* ------------------------------------------------------------------------
  * quotas and admission
  * ------------------------------------------------------------------------ */
+typedef struct quota_created
+{
+	bool		created;
+	char	   *id;
+} quota_created;
+
+static const ffc_field quota_created_fields[] = {
+	FFC_FLD_FLAG(quota_created, created, created_names),
+	FFC_FLD(TEXT, quota_created, id),
+};
+
 ff_status
 ff_client_create_quota_policy(ff_client *c, const ff_quota_args *a, char **quota_policy_id_out,
 							  bool *created)
 {
 	ffc_params	p;
-	PGresult   *res;
+	quota_created r;
 	ff_status	s;
-	char	   *outcome = NULL;
-	char	   *id = NULL;
 
 	if (c == NULL || a == NULL)
-		return usage(c, "ff_client_create_quota_policy: args are required");
+		return ffc_usage(c, "ff_client_create_quota_policy: args are required");
 	if (quota_policy_id_out)
 		*quota_policy_id_out = NULL;
 	ffc_params_init(&p);
@@ -705,58 +578,35 @@ ff_client_create_quota_policy(ff_client *c, const ff_quota_args *a, char **quota
 	ffc_param_int64(&p, a->max_requests_per_window);
 	ffc_param_int64(&p, a->max_concurrent);
 	ffc_param_int64(&p, a->jitter_ms);
-	s = run(c, &st_create_quota, &p, 2, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = ffc_get_text(c, res, 0, 0, &outcome);
-	if (s == FF_OK)
-		s = ffc_get_text(c, res, 0, 1, &id);
-	PQclear(res);
+	s = FFC_RUN_ROW(c, &st_create_quota, &p, quota_created_fields, &r, NULL);
 	if (s == FF_OK && created)
-		*created = outcome && strcmp(outcome, "created") == 0;
+		*created = r.created;
 	if (s == FF_OK && quota_policy_id_out)
-		*quota_policy_id_out = id;
+		*quota_policy_id_out = r.id;
 	else
-		free(id);
-	free(outcome);
+		free(r.id);
 	return s;
 }
+
+static const ffc_field quota_limits_fields[] = {
+	FFC_FLD(I64, ff_quota_limits, max_requests_per_window),
+	FFC_FLD(I64, ff_quota_limits, requests_per_window_seconds),
+	FFC_FLD(I64, ff_quota_limits, active_concurrency_cap),
+	FFC_FLD(I64, ff_quota_limits, jitter_ms),
+	FFC_FLD(I64, ff_quota_limits, active_concurrency),
+	FFC_FLD(BOOL, ff_quota_limits, is_unlimited),
+};
 
 ff_status
 ff_client_read_quota_policy_limits(ff_client *c, const char *quota_policy_id, ff_quota_limits *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	int64_t    *v[5];
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_read_quota_policy_limits: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_read_quota_policy_limits: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, quota_policy_id);
-	s = run(c, &st_quota_limits, &p, 6, true, &res);
-	if (s != FF_OK)
-		return s;
-	if (PQntuples(res) > 1)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows", PQntuples(res));
-	else if (PQntuples(res) == 1)
-	{
-		v[0] = &out->max_requests_per_window;
-		v[1] = &out->requests_per_window_seconds;
-		v[2] = &out->active_concurrency_cap;
-		v[3] = &out->jitter_ms;
-		v[4] = &out->active_concurrency;
-		for (int i = 0; i < 5 && s == FF_OK; i++)
-			s = ffc_get_int64(c, res, 0, i, v[i]);
-		if (s == FF_OK)
-			s = ffc_get_bool(c, res, 0, 5, &out->is_unlimited);
-		out->found = s == FF_OK;
-	}
-	PQclear(res);
-	if (s != FF_OK)
-		memset(out, 0, sizeof(*out));
-	return s;
+	return FFC_RUN_ROW(c, &st_quota_limits, &p, quota_limits_fields, out, &out->found);
 }
 
 static const char *const admission_outcome_names[] = {
@@ -766,11 +616,22 @@ static const char *const admission_outcome_names[] = {
 const char *
 ff_admission_outcome_name(ff_admission_outcome o)
 {
-	if ((int) o < 0 ||
-		(size_t) o >= sizeof(admission_outcome_names) / sizeof(admission_outcome_names[0]))
+	if ((int) o < 0 || (size_t) o >= FFC_LEN(admission_outcome_names))
 		return "unknown";
 	return admission_outcome_names[o];
 }
+
+/* retry_after_ms is NULL unless the rate was exceeded (then -1 for the caller) */
+typedef struct admission_reply
+{
+	ff_admission_result r;
+	bool		has_retry;
+} admission_reply;
+
+static const ffc_field admission_reply_fields[] = {
+	FFC_FLD_ENUM_REQ(admission_reply, r.outcome, admission_outcome_names),
+	FFC_FLD2(I64_HAS, admission_reply, r.retry_after_ms, has_retry),
+};
 
 ff_status
 ff_client_check_admission(ff_client *c, const char *quota_policy_id, const char *execution_id,
@@ -778,15 +639,11 @@ ff_client_check_admission(ff_client *c, const char *quota_policy_id, const char 
 						  ff_admission_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
+	admission_reply x;
 	ff_status	s;
-	char	   *outcome = NULL;
-	bool		known = false;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_check_admission: out is required");
-	memset(out, 0, sizeof(*out));
-	out->retry_after_ms = -1;
+		return ffc_usage(c, "ff_client_check_admission: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, quota_policy_id);
 	ffc_param_text(&p, execution_id);
@@ -795,28 +652,10 @@ ff_client_check_admission(ff_client *c, const char *quota_policy_id, const char 
 	ffc_param_int64_or_null(&p, limits ? limits->concurrency_cap : 0, limits == NULL);
 	ffc_param_int64_or_null(&p, limits ? limits->jitter_ms : 0, limits == NULL);
 	ffc_param_text(&p, dimension);
-	s = run(c, &st_check_admission, &p, 2, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = ffc_get_text(c, res, 0, 0, &outcome);
-	if (s == FF_OK && !ffc_isnull(res, 0, 1))
-		s = ffc_get_int64(c, res, 0, 1, &out->retry_after_ms);
-	PQclear(res);
-	for (size_t i = 0; s == FF_OK && i < sizeof(admission_outcome_names) / sizeof(admission_outcome_names[0]); i++)
-		if (outcome && strcmp(outcome, admission_outcome_names[i]) == 0)
-		{
-			out->outcome = (ff_admission_outcome) i;
-			known = true;
-		}
-	if (s == FF_OK && !known)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: admission outcome \"%s\"",
-						  outcome ? outcome : "(null)");
-	free(outcome);
-	if (s != FF_OK)
-	{
-		memset(out, 0, sizeof(*out));
+	s = FFC_RUN_ROW(c, &st_check_admission, &p, admission_reply_fields, &x, NULL);
+	*out = x.r;
+	if (!x.has_retry)
 		out->retry_after_ms = -1;
-	}
 	return s;
 }
 
@@ -831,18 +670,20 @@ ff_client_release_admission(ff_client *c, const char *quota_policy_id, const cha
 	ffc_params_init(&p);
 	ffc_param_text(&p, quota_policy_id);
 	ffc_param_text(&p, execution_id);
-	return two_outputs(c, &st_release_admission, &p, true, slot_released, unblocked);
+	return two_outputs(c, &st_release_admission, &p, flag_count_fields, slot_released, NULL,
+					   unblocked);
 }
+
+static const ffc_field admission_block_fields[] = {
+	FFC_FLD(TEXT, ff_admission_block, eligibility_state),
+	FFC_FLD(TEXT, ff_admission_block, blocking_reason),
+	FFC_FLD(TEXT, ff_admission_block, public_state),
+};
 
 void
 ff_admission_block_clear(ff_admission_block *b)
 {
-	if (b == NULL)
-		return;
-	free(b->eligibility_state);
-	free(b->blocking_reason);
-	free(b->public_state);
-	memset(b, 0, sizeof(*b));
+	FFC_CLEAR_RECORD(b, admission_block_fields);
 }
 
 ff_status
@@ -850,115 +691,50 @@ ff_client_block_execution_for_admission(ff_client *c, const char *execution_id, 
 										const char *detail, ff_admission_block *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_block_execution_for_admission: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_block_execution_for_admission: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, reason);
 	ffc_param_text(&p, detail);
-	s = run(c, &st_block_for_admission, &p, 3, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = ffc_get_text(c, res, 0, 0, &out->eligibility_state);
-	if (s == FF_OK)
-		s = ffc_get_text(c, res, 0, 1, &out->blocking_reason);
-	if (s == FF_OK)
-		s = ffc_get_text(c, res, 0, 2, &out->public_state);
-	PQclear(res);
-	if (s != FF_OK)
-		ff_admission_block_clear(out);
-	return s;
+	return FFC_RUN_ROW(c, &st_block_for_admission, &p, admission_block_fields, out, NULL);
 }
+
+static const ffc_field admission_entry_fields[] = {
+	FFC_FLD(TEXT, ff_admission_entry, kind),
+	FFC_FLD(TEXT, ff_admission_entry, id),
+	FFC_FLD(TEXT, ff_admission_entry, status),
+	FFC_FLD(I64, ff_admission_entry, retry_at_ms),
+	FFC_FLD(I64, ff_admission_entry, since_ms),
+};
 
 void
 ff_admission_list_clear(ff_admission_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		free(l->items[i].kind);
-		free(l->items[i].id);
-		free(l->items[i].status);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
+	FFC_CLEAR_LIST(l, admission_entry_fields);
 }
 
 ff_status
 ff_client_read_admission(ff_client *c, const char *execution_id, ff_admission_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_read_admission: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_read_admission: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = run(c, &st_read_admission, &p, 5, true, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	if (n > 0 && (out->items = ffc_calloc((size_t) n, sizeof(ff_admission_entry))) == NULL)
-		s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-	for (int r = 0; r < n && s == FF_OK; r++)
-	{
-		ff_admission_entry *e = &out->items[r];
-
-		out->count++;
-		s = ffc_get_text(c, res, r, 0, &e->kind);
-		if (s == FF_OK)
-			s = ffc_get_text(c, res, r, 1, &e->id);
-		if (s == FF_OK)
-			s = ffc_get_text(c, res, r, 2, &e->status);
-		if (s == FF_OK)
-			s = ffc_get_int64(c, res, r, 3, &e->retry_at_ms);
-		if (s == FF_OK)
-			s = ffc_get_int64(c, res, r, 4, &e->since_ms);
-	}
-	PQclear(res);
-	if (s != FF_OK)
-		ff_admission_list_clear(out);
-	return s;
+	return FFC_RUN_LIST(c, &st_read_admission, &p, admission_entry_fields, out);
 }
 
 /* ------------------------------------------------------------------------
  * reconcilers
  * ------------------------------------------------------------------------ */
-static ff_status
-reconcile(ff_client *c, const ffc_stmt *st, int32_t batch_size, int32_t *changed)
-{
-	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	int32_t		n = 0;
-
-	if (c == NULL)
-		return FF_ERR_USAGE;
-	ffc_params_init(&p);
-	ffc_param_int32_or_null(&p, batch_size, batch_size == 0);
-	s = run(c, st, &p, 1, false, &res);
-	if (s != FF_OK)
-		return s;
-	s = ffc_get_int32(c, res, 0, 0, &n);
-	PQclear(res);
-	if (s == FF_OK && changed)
-		*changed = n;
-	return s;
-}
-
 #define RECONCILE_FN(name) \
 	ff_status \
 	ff_client_##name(ff_client *c, int32_t batch_size, int32_t *changed) \
 	{ \
-		return reconcile(c, &st_ff_##name, batch_size, changed); \
+		return ffc_reconcile(c, &st_ff_##name, batch_size, changed); \
 	}
 RECONCILE_FN(reconcile_budget_reset)
 RECONCILE_FN(reconcile_budget_counters)

@@ -985,58 +985,35 @@ ffc_exactly_one_row(ff_client *c, const PGresult *res)
 	return FF_OK;
 }
 
-static ff_status
-single_row(ff_client *c, const PGresult *res, int ncols)
-{
-	ff_status	s = ffc_expect_columns(c, res, ncols);
-
-	if (s == FF_OK && PQntuples(res) != 1)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows instead of 1",
-						  PQntuples(res));
-	return s;
-}
-
 ff_status
 ff_client_ping(ff_client *c)
 {
+	static const ffc_field ok_field[] = {{FFC_F_BOOL, 0, 0, NULL}};
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
 	bool		ok = false;
+	ff_status	s;
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
-	s = ffc_exec(c, &st_ping, &p, &res);
-	if (s != FF_OK)
-		return s;
-	s = single_row(c, res, 1);
-	if (s == FF_OK)
-		s = ffc_get_bool(c, res, 0, 0, &ok);
+	s = FFC_RUN_ROW(c, &st_ping, &p, ok_field, &ok, NULL);
 	if (s == FF_OK && !ok)
 		s = ffc_set_error(c, FF_ERR_PROTOCOL, "ff_ping() did not return true");
-	PQclear(res);
 	return s;
 }
 
 ff_status
 ff_client_server_time_ms(ff_client *c, int64_t *out)
 {
+	static const ffc_field ms_field[] = {{FFC_F_I64, 0, 0, NULL}};
 	ffc_params	p;
-	PGresult   *res;
+	int64_t		v;
 	ff_status	s;
-	int64_t		v = 0;
 
 	if (c == NULL || out == NULL)
-		return c ? ffc_set_error(c, FF_ERR_USAGE, "out is NULL") : FF_ERR_USAGE;
+		return ffc_usage(c, "out is NULL");
 	ffc_params_init(&p);
-	s = ffc_exec(c, &st_time, &p, &res);
-	if (s != FF_OK)
-		return s;
-	s = single_row(c, res, 1);
-	if (s == FF_OK)
-		s = ffc_get_int64(c, res, 0, 0, &v);
-	PQclear(res);
+	s = FFC_RUN_ROW(c, &st_time, &p, ms_field, &v, NULL);
 	if (s == FF_OK)
 		*out = v;
 	return s;
@@ -1046,24 +1023,9 @@ ff_status
 ff_client_capabilities(ff_client *c, char **json_out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	char	   *v = NULL;
 
 	if (c == NULL || json_out == NULL)
-		return c ? ffc_set_error(c, FF_ERR_USAGE, "json_out is NULL") : FF_ERR_USAGE;
-	*json_out = NULL;
+		return ffc_usage(c, "json_out is NULL");
 	ffc_params_init(&p);
-	s = ffc_exec(c, &st_caps, &p, &res);
-	if (s != FF_OK)
-		return s;
-	s = single_row(c, res, 1);
-	if (s == FF_OK)
-		s = ffc_get_text(c, res, 0, 0, &v);
-	PQclear(res);
-	if (s == FF_OK)
-		*json_out = v;
-	else
-		free(v);
-	return s;
+	return ffc_scalar_text(c, &st_caps, &p, json_out);
 }

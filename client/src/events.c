@@ -35,159 +35,60 @@ static const ffc_stmt st_lease_events = {
 	2, {FFC_INT8OID, FFC_INT4OID}, true
 };
 
-#define TRY(expr) do { if (s == FF_OK) s = (expr); } while (0)
+static const ffc_field completion_fields[] = {
+	FFC_FLD(I64, ff_completion_event, event_id),
+	FFC_FLD(TEXT, ff_completion_event, execution_id),
+	FFC_FLD(TEXT, ff_completion_event, flow_id),
+	FFC_FLD(TEXT, ff_completion_event, outcome),
+	FFC_FLD(TEXT, ff_completion_event, ns),
+	FFC_FLD(TEXT, ff_completion_event, lane_id),
+	FFC_FLD2(I32_HAS, ff_completion_event, attempt_index, has_attempt_index),
+	FFC_FLD(I64, ff_completion_event, occurred_at_ms),
+};
+
+static const ffc_field lease_fields[] = {
+	FFC_FLD(I64, ff_lease_event, event_id),
+	FFC_FLD(TEXT, ff_lease_event, execution_id),
+	FFC_FLD(I32, ff_lease_event, attempt_index),
+	FFC_FLD(TEXT, ff_lease_event, lease_id),
+	FFC_FLD(I64, ff_lease_event, lease_epoch),
+	FFC_FLD(TEXT, ff_lease_event, event_type),
+	FFC_FLD(TEXT, ff_lease_event, reason),
+	FFC_FLD(TEXT, ff_lease_event, worker_id),
+	FFC_FLD(TEXT, ff_lease_event, worker_instance_id),
+	FFC_FLD(TEXT, ff_lease_event, ns),
+	FFC_FLD(I64, ff_lease_event, occurred_at_ms),
+};
 
 void
 ff_completion_event_list_clear(ff_completion_event_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		ff_completion_event *e = &l->items[i];
-
-		free(e->execution_id);
-		free(e->flow_id);
-		free(e->outcome);
-		free(e->ns);
-		free(e->lane_id);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, completion_fields);
 }
 
 void
 ff_lease_event_list_clear(ff_lease_event_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		ff_lease_event *e = &l->items[i];
-
-		free(e->execution_id);
-		free(e->lease_id);
-		free(e->event_type);
-		free(e->reason);
-		free(e->worker_id);
-		free(e->worker_instance_id);
-		free(e->ns);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
-}
-
-static ff_status
-read_events(ff_client *c, const ffc_stmt *st, int ncols, int64_t after, int32_t max_events,
-			PGresult **res)
-{
-	ffc_params	p;
-	ff_status	s;
-
-	ffc_params_init(&p);
-	ffc_param_int64(&p, after);
-	ffc_param_int32_or_null(&p, max_events == 0 ? 100 : max_events, false);
-	s = ffc_exec(c, st, &p, res);
-	ffc_params_free(&p);
-	if (s != FF_OK)
-		return s;
-	s = ffc_expect_columns(c, *res, ncols);
-	if (s != FF_OK)
-	{
-		PQclear(*res);
-		*res = NULL;
-	}
-	return s;
+	FFC_CLEAR_LIST(l, lease_fields);
 }
 
 ff_status
 ff_client_completion_events(ff_client *c, int64_t after_event_id, int32_t max_events,
 							ff_completion_event_list *out)
 {
-	PGresult   *res;
-	ff_status	s;
-	ff_completion_event_list l = {0};
-	int			n;
-
 	if (c == NULL || out == NULL)
-		return c ? ffc_set_error(c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
-	memset(out, 0, sizeof(*out));
-	s = read_events(c, &st_completion_events, 8, after_event_id, max_events, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	if (n > 0 && (l.items = ffc_calloc((size_t) n, sizeof(*l.items))) == NULL)
-		s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_completion_event *e = &l.items[i];
-
-		l.count++;
-		e->has_attempt_index = !ffc_isnull(res, i, 6);
-		TRY(ffc_get_int64(c, res, i, 0, &e->event_id));
-		TRY(ffc_get_text(c, res, i, 1, &e->execution_id));
-		TRY(ffc_get_text(c, res, i, 2, &e->flow_id));
-		TRY(ffc_get_text(c, res, i, 3, &e->outcome));
-		TRY(ffc_get_text(c, res, i, 4, &e->ns));
-		TRY(ffc_get_text(c, res, i, 5, &e->lane_id));
-		TRY(ffc_get_int32(c, res, i, 6, &e->attempt_index));
-		TRY(ffc_get_int64(c, res, i, 7, &e->occurred_at_ms));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_completion_event_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+		return ffc_usage(c, "out is required");
+	return FFC_READ_EVENTS(c, &st_completion_events, completion_fields, after_event_id,
+						   max_events, out);
 }
 
 ff_status
 ff_client_lease_events(ff_client *c, int64_t after_event_id, int32_t max_events,
 					   ff_lease_event_list *out)
 {
-	PGresult   *res;
-	ff_status	s;
-	ff_lease_event_list l = {0};
-	int			n;
-
 	if (c == NULL || out == NULL)
-		return c ? ffc_set_error(c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
-	memset(out, 0, sizeof(*out));
-	s = read_events(c, &st_lease_events, 11, after_event_id, max_events, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	if (n > 0 && (l.items = ffc_calloc((size_t) n, sizeof(*l.items))) == NULL)
-		s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_lease_event *e = &l.items[i];
-
-		l.count++;
-		TRY(ffc_get_int64(c, res, i, 0, &e->event_id));
-		TRY(ffc_get_text(c, res, i, 1, &e->execution_id));
-		TRY(ffc_get_int32(c, res, i, 2, &e->attempt_index));
-		TRY(ffc_get_text(c, res, i, 3, &e->lease_id));
-		TRY(ffc_get_int64(c, res, i, 4, &e->lease_epoch));
-		TRY(ffc_get_text(c, res, i, 5, &e->event_type));
-		TRY(ffc_get_text(c, res, i, 6, &e->reason));
-		TRY(ffc_get_text(c, res, i, 7, &e->worker_id));
-		TRY(ffc_get_text(c, res, i, 8, &e->worker_instance_id));
-		TRY(ffc_get_text(c, res, i, 9, &e->ns));
-		TRY(ffc_get_int64(c, res, i, 10, &e->occurred_at_ms));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_lease_event_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+		return ffc_usage(c, "out is required");
+	return FFC_READ_EVENTS(c, &st_lease_events, lease_fields, after_event_id, max_events, out);
 }
 
 /* ------------------------------------------------------------------------
@@ -269,46 +170,35 @@ ff_subscription_source(const ff_subscription *s)
 	return s ? s->source : 0;
 }
 
+/* a list's item count, and the last item's event id (0 for none) */
+#define LAST_EVENT_ID(l, n) ((n) = (l)->count, (n) > 0 ? (l)->items[(n) - 1].event_id : 0)
+
 /* One read after the cursor into *out; *n = events read (cursor advanced). */
 static ff_status
 fetch(ff_subscription *s, void *out, size_t *n)
 {
 	ff_status	st;
+	int64_t		last;
 
-	*n = 0;
 	if (s->source == FF_EVENTS_COMPLETION)
 	{
-		ff_completion_event_list *l = out;
-
-		st = ff_client_completion_events(s->c, s->cursor, s->batch_size, l);
-		if (st == FF_OK && l->count > 0)
-		{
-			*n = l->count;
-			s->cursor = l->items[l->count - 1].event_id;
-		}
+		st = ff_client_completion_events(s->c, s->cursor, s->batch_size, out);
+		last = LAST_EVENT_ID((ff_completion_event_list *) out, *n);
 	}
 	else if (s->source == FF_EVENTS_SIGNAL)
 	{
-		ff_signal_event_list *l = out;
-
-		st = ff_client_signal_events(s->c, s->cursor, s->batch_size, l);
-		if (st == FF_OK && l->count > 0)
-		{
-			*n = l->count;
-			s->cursor = l->items[l->count - 1].event_id;
-		}
+		st = ff_client_signal_events(s->c, s->cursor, s->batch_size, out);
+		last = LAST_EVENT_ID((ff_signal_event_list *) out, *n);
 	}
 	else
 	{
-		ff_lease_event_list *l = out;
-
-		st = ff_client_lease_events(s->c, s->cursor, s->batch_size, l);
-		if (st == FF_OK && l->count > 0)
-		{
-			*n = l->count;
-			s->cursor = l->items[l->count - 1].event_id;
-		}
+		st = ff_client_lease_events(s->c, s->cursor, s->batch_size, out);
+		last = LAST_EVENT_ID((ff_lease_event_list *) out, *n);
 	}
+	if (st != FF_OK)
+		*n = 0;
+	else if (*n > 0)
+		s->cursor = last;
 	return st;
 }
 
@@ -372,39 +262,35 @@ reader_of(const ff_subscription *s)
 		: "ff_subscription_next_lease_events";
 }
 
+/* the checks of the ff_subscription_next_* calls, then the wait */
+static ff_status
+next_events(ff_subscription *s, ff_event_source source, const char *what, int timeout_ms,
+			void *out, size_t out_size)
+{
+	if (s == NULL || out == NULL)
+		return s ? ffc_set_error(s->c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
+	memset(out, 0, out_size);
+	if (s->source != source)
+		return ffc_set_error(s->c, FF_ERR_USAGE, "this subscription is not for %s: use %s",
+							 what, reader_of(s));
+	return sub_next(s, timeout_ms, out);
+}
+
 ff_status
 ff_subscription_next_completions(ff_subscription *s, int timeout_ms,
 								 ff_completion_event_list *out)
 {
-	if (s == NULL || out == NULL)
-		return s ? ffc_set_error(s->c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
-	memset(out, 0, sizeof(*out));
-	if (s->source != FF_EVENTS_COMPLETION)
-		return ffc_set_error(s->c, FF_ERR_USAGE,
-							 "this subscription is not for completions: use %s", reader_of(s));
-	return sub_next(s, timeout_ms, out);
+	return next_events(s, FF_EVENTS_COMPLETION, "completions", timeout_ms, out, sizeof(*out));
 }
 
 ff_status
 ff_subscription_next_lease_events(ff_subscription *s, int timeout_ms, ff_lease_event_list *out)
 {
-	if (s == NULL || out == NULL)
-		return s ? ffc_set_error(s->c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
-	memset(out, 0, sizeof(*out));
-	if (s->source != FF_EVENTS_LEASE)
-		return ffc_set_error(s->c, FF_ERR_USAGE,
-							 "this subscription is not for lease events: use %s", reader_of(s));
-	return sub_next(s, timeout_ms, out);
+	return next_events(s, FF_EVENTS_LEASE, "lease events", timeout_ms, out, sizeof(*out));
 }
 
 ff_status
 ff_subscription_next_signal_events(ff_subscription *s, int timeout_ms, ff_signal_event_list *out)
 {
-	if (s == NULL || out == NULL)
-		return s ? ffc_set_error(s->c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
-	memset(out, 0, sizeof(*out));
-	if (s->source != FF_EVENTS_SIGNAL)
-		return ffc_set_error(s->c, FF_ERR_USAGE,
-							 "this subscription is not for signal events: use %s", reader_of(s));
-	return sub_next(s, timeout_ms, out);
+	return next_events(s, FF_EVENTS_SIGNAL, "signal events", timeout_ms, out, sizeof(*out));
 }

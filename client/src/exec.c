@@ -5,6 +5,7 @@
  * Every function is one prepared statement and one round trip; handles and
  * payloads travel as binary bytea parameters, results come back in binary.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +17,6 @@
 #define I8 FFC_INT8OID
 #define TA FFC_TEXTARRAYOID
 #define J FFC_JSONBOID
-
-/* chain decoding steps: stop at the first failure */
-#define TRY(expr) do { if (s == FF_OK) s = (expr); } while (0)
 
 static const ffc_stmt st_create = {
 	"ff_c_create",
@@ -139,46 +137,29 @@ static const ffc_stmt st_list_lanes = {
 	2, {T, I4}, true
 };
 
-/* ------------------------------------------------------------------------ */
-
-static ff_status
-usage(ff_client *c, const char *what)
-{
-	if (c == NULL)
-		return FF_ERR_USAGE;
-	return ffc_set_error(c, FF_ERR_USAGE, "%s", what);
-}
-
-static void
-param_handle(ffc_params *p, const ff_handle *h)
-{
-	ffc_param_bytes(p, h ? h->data : NULL, h ? h->len : 0, h == NULL || h->data == NULL);
-}
-
 /* ------------------------------------------------------------------------
  * create
  * ------------------------------------------------------------------------ */
+/* also the tail of ff_create_executions' rows (batch.c) */
+const ffc_field ffc_create_result_fields[3] = {
+	FFC_FLD(TEXT, ff_create_result, execution_id),
+	FFC_FLD(TEXT, ff_create_result, public_state),
+	FFC_FLD(BOOL, ff_create_result, created),
+};
+
 void
 ff_create_result_clear(ff_create_result *r)
 {
-	if (r == NULL)
-		return;
-	free(r->execution_id);
-	free(r->public_state);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, ffc_create_result_fields);
 }
 
 ff_status
 ff_client_create_execution(ff_client *c, const ff_create_args *a, ff_create_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_create_result r = {0};
 
 	if (c == NULL || a == NULL || out == NULL)
-		return usage(c, "ff_client_create_execution: args and out are required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_create_execution: args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->lane_id);
 	ffc_param_bytes(&p, a->input_payload, a->input_payload_len, a->input_payload == NULL);
@@ -193,61 +174,40 @@ ff_client_create_execution(ff_client *c, const ff_create_args *a, ff_create_resu
 	ffc_param_text(&p, a->idempotency_key);
 	ffc_param_text(&p, a->tags_json);
 	ffc_param_text(&p, a->creator_identity);
-	s = ffc_run(c, &st_create, &p, 3, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &r.execution_id));
-	TRY(ffc_get_text(c, res, 0, 1, &r.public_state));
-	TRY(ffc_get_bool(c, res, 0, 2, &r.created));
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_create_result_clear(&r);
-		return s;
-	}
-	*out = r;
-	return FF_OK;
+	return FFC_RUN_ROW(c, &st_create, &p, ffc_create_result_fields, out, NULL);
 }
 
 /* ------------------------------------------------------------------------
  * claim
  * ------------------------------------------------------------------------ */
+static const ffc_field claimed_fields[] = {
+	FFC_FLD_REQ(HANDLE, ff_claimed, handle),
+	FFC_FLD_REQ(TEXT, ff_claimed, execution_id),
+	FFC_FLD(I32, ff_claimed, attempt_index),
+	FFC_FLD(I64, ff_claimed, lease_epoch),
+	FFC_FLD(I64, ff_claimed, lease_expires_at_ms),
+	FFC_FLD(BYTES, ff_claimed, input_payload),
+};
+
 void
 ff_claimed_clear(ff_claimed *item)
 {
-	if (item == NULL)
-		return;
-	ff_handle_clear(&item->handle);
-	free(item->execution_id);
-	ff_bytes_clear(&item->input_payload);
-	memset(item, 0, sizeof(*item));
+	FFC_CLEAR_RECORD(item, claimed_fields);
 }
 
 void
 ff_claim_list_clear(ff_claim_list *list)
 {
-	if (list == NULL)
-		return;
-	for (size_t i = 0; i < list->count; i++)
-		ff_claimed_clear(&list->items[i]);
-	free(list->items);
-	list->items = NULL;
-	list->count = 0;
+	FFC_CLEAR_LIST(list, claimed_fields);
 }
 
 ff_status
 ff_client_claim(ff_client *c, const ff_claim_args *a, ff_claim_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_claim_list l = {0};
-	int			n;
 
 	if (c == NULL || a == NULL || out == NULL)
-		return usage(c, "ff_client_claim: args and out are required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_claim: args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->lane_id);
 	ffc_param_text(&p, a->worker_id);
@@ -255,81 +215,27 @@ ff_client_claim(ff_client *c, const ff_claim_args *a, ff_claim_list *out)
 	ffc_param_text_array(&p, a->capabilities, a->n_capabilities);
 	ffc_param_int64_or_null(&p, a->lease_ttl_ms, a->lease_ttl_ms == 0);
 	ffc_param_int32_or_null(&p, a->max_claims, a->max_claims == 0);
-	s = ffc_run(c, &st_claim, &p, 6, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	if (n > 0)
-	{
-		l.items = ffc_calloc((size_t) n, sizeof(ff_claimed));
-		if (l.items == NULL)
-			s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-	}
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_claimed *it = &l.items[i];
-		ff_bytes	h = {0};
-
-		l.count++;
-		TRY(ffc_get_bytes(c, res, i, 0, &h));
-		it->handle.data = h.data;
-		it->handle.len = h.len;
-		TRY(ffc_get_text(c, res, i, 1, &it->execution_id));
-		TRY(ffc_get_int32(c, res, i, 2, &it->attempt_index));
-		TRY(ffc_get_int64(c, res, i, 3, &it->lease_epoch));
-		TRY(ffc_get_int64(c, res, i, 4, &it->lease_expires_at_ms));
-		TRY(ffc_get_bytes(c, res, i, 5, &it->input_payload));
-		if (s == FF_OK && (it->handle.data == NULL || it->execution_id == NULL))
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: claim without a handle");
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_claim_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	return FFC_RUN_LIST(c, &st_claim, &p, claimed_fields, out);
 }
 
 /* ------------------------------------------------------------------------
  * handle operations
  * ------------------------------------------------------------------------ */
+static const ffc_field renew_fields[] = {
+	FFC_FLD(I64, ff_renew_result, lease_expires_at_ms),
+	FFC_FLD(I64, ff_renew_result, lease_epoch),
+};
+
 ff_status
 ff_client_renew(ff_client *c, const ff_handle *h, ff_renew_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_renew_result r = {0};
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
-	if (out)
-		memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
-	param_handle(&p, h);
-	s = ffc_run(c, &st_renew, &p, 2, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_int64(c, res, 0, 0, &r.lease_expires_at_ms));
-	TRY(ffc_get_int64(c, res, 0, 1, &r.lease_epoch));
-	PQclear(res);
-	if (s == FF_OK && out)
-		*out = r;
-	return s;
-}
-
-static ff_status
-run_void(ff_client *c, const ffc_stmt *st, ffc_params *p)
-{
-	PGresult   *res;
-	ff_status	s = ffc_run(c, st, p, 1, &res);
-
-	if (s == FF_OK)
-		PQclear(res);
-	return s;
+	ffc_param_handle(&p, h);
+	return FFC_RUN_ROW(c, &st_renew, &p, renew_fields, out, NULL);
 }
 
 ff_status
@@ -340,10 +246,10 @@ ff_client_progress(ff_client *c, const ff_handle *h, int32_t percent, const char
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
-	param_handle(&p, h);
+	ffc_param_handle(&p, h);
 	ffc_param_int32_or_null(&p, percent, percent == -1);
 	ffc_param_text(&p, message);
-	return run_void(c, &st_progress, &p);
+	return ffc_run_discard(c, &st_progress, &p);
 }
 
 ff_status
@@ -354,10 +260,17 @@ ff_client_complete(ff_client *c, const ff_handle *h, const void *payload, size_t
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
-	param_handle(&p, h);
+	ffc_param_handle(&p, h);
 	ffc_param_bytes(&p, payload, payload_len, payload == NULL);
-	return run_void(c, &st_complete, &p);
+	return ffc_run_discard(c, &st_complete, &p);
 }
+
+static const char *const fail_outcome_names[] = {NULL, "retry_scheduled", "terminal_failed"};
+
+static const ffc_field fail_fields[] = {
+	FFC_FLD_ENUM(ff_fail_result, outcome, fail_outcome_names),
+	FFC_FLD(I64, ff_fail_result, delay_until_ms),
+};
 
 ff_status
 ff_client_fail(ff_client *c, const ff_handle *h, const char *message,
@@ -365,41 +278,15 @@ ff_client_fail(ff_client *c, const ff_handle *h, const char *message,
 			   ff_fail_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	char	   *outcome = NULL;
-	ff_fail_result r = {0};
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
-	if (out)
-		memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
-	param_handle(&p, h);
+	ffc_param_handle(&p, h);
 	ffc_param_text(&p, message);
 	ffc_param_text(&p, classification);
 	ffc_param_bytes(&p, detail, detail_len, detail == NULL);
-	s = ffc_run(c, &st_fail, &p, 2, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &outcome));
-	TRY(ffc_get_int64(c, res, 0, 1, &r.delay_until_ms));
-	PQclear(res);
-	if (s == FF_OK)
-	{
-		if (outcome && strcmp(outcome, "retry_scheduled") == 0)
-			r.outcome = FF_FAIL_RETRY_SCHEDULED;
-		else if (outcome && strcmp(outcome, "terminal_failed") == 0)
-			r.outcome = FF_FAIL_TERMINAL;
-		else
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected fail outcome \"%s\"",
-							  outcome ? outcome : "(null)");
-	}
-	free(outcome);
-	if (s == FF_OK && out)
-		*out = r;
-	return s;
+	return FFC_RUN_ROW(c, &st_fail, &p, fail_fields, out, NULL);
 }
 
 ff_status
@@ -410,9 +297,9 @@ ff_client_cancel(ff_client *c, const ff_handle *h, const char *reason)
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
-	param_handle(&p, h);
+	ffc_param_handle(&p, h);
 	ffc_param_text(&p, reason);
-	return run_void(c, &st_cancel, &p);
+	return ffc_run_discard(c, &st_cancel, &p);
 }
 
 ff_status
@@ -423,31 +310,39 @@ ff_client_delay(ff_client *c, const ff_handle *h, int64_t delay_until_ms)
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
-	param_handle(&p, h);
+	ffc_param_handle(&p, h);
 	ffc_param_int64(&p, delay_until_ms);
-	return run_void(c, &st_delay, &p);
+	return ffc_run_discard(c, &st_delay, &p);
 }
 
 /* ------------------------------------------------------------------------
  * reads
  * ------------------------------------------------------------------------ */
+static const ffc_field description_fields[] = {
+	FFC_FLD(TEXT, ff_execution_description, execution_id),
+	FFC_FLD(TEXT, ff_execution_description, flow_id),
+	FFC_FLD(TEXT, ff_execution_description, lane_id),
+	FFC_FLD(TEXT, ff_execution_description, ns),
+	FFC_FLD(TEXT, ff_execution_description, public_state),
+	FFC_FLD(TEXT, ff_execution_description, blocking_reason),
+	FFC_FLD(TEXT, ff_execution_description, blocking_detail),
+	FFC_FLD2(I32_HAS, ff_execution_description, current_attempt_index, has_current_attempt),
+	FFC_FLD(TEXT, ff_execution_description, current_attempt_id),
+	FFC_FLD(TEXT, ff_execution_description, lease_id),
+	FFC_FLD(I64, ff_execution_description, lease_epoch),
+	FFC_FLD(TEXT, ff_execution_description, worker_instance_id),
+	FFC_FLD(I64, ff_execution_description, lease_expires_at_ms),
+	FFC_FLD(I64, ff_execution_description, lease_renewed_at_ms),
+	FFC_FLD(I64, ff_execution_description, created_at_ms),
+	FFC_FLD(I64, ff_execution_description, last_mutation_at_ms),
+	FFC_FLD(I32, ff_execution_description, total_attempt_count),
+	FFC_FLD(TEXT, ff_execution_description, tags_json),
+};
+
 void
 ff_execution_description_clear(ff_execution_description *d)
 {
-	if (d == NULL)
-		return;
-	free(d->execution_id);
-	free(d->flow_id);
-	free(d->lane_id);
-	free(d->ns);
-	free(d->public_state);
-	free(d->blocking_reason);
-	free(d->blocking_detail);
-	free(d->current_attempt_id);
-	free(d->lease_id);
-	free(d->worker_instance_id);
-	free(d->tags_json);
-	memset(d, 0, sizeof(*d));
+	FFC_CLEAR_RECORD(d, description_fields);
 }
 
 ff_status
@@ -455,158 +350,54 @@ ff_client_describe_execution(ff_client *c, const char *execution_id,
 							 ff_execution_description *out)
 {
 	ffc_params	p;
-	PGresult   *res;
 	ff_status	s;
-	ff_execution_description d = {0};
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_describe_execution: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_describe_execution: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = ffc_run(c, &st_describe, &p, 18, &res);
-	if (s != FF_OK)
-		return s;
-	if (PQntuples(res) > 0)
-	{
-		d.found = true;
-		d.has_current_attempt = !ffc_isnull(res, 0, 7);
-		d.has_lease = !ffc_isnull(res, 0, 9);
-		TRY(ffc_get_text(c, res, 0, 0, &d.execution_id));
-		TRY(ffc_get_text(c, res, 0, 1, &d.flow_id));
-		TRY(ffc_get_text(c, res, 0, 2, &d.lane_id));
-		TRY(ffc_get_text(c, res, 0, 3, &d.ns));
-		TRY(ffc_get_text(c, res, 0, 4, &d.public_state));
-		TRY(ffc_get_text(c, res, 0, 5, &d.blocking_reason));
-		TRY(ffc_get_text(c, res, 0, 6, &d.blocking_detail));
-		TRY(ffc_get_int32(c, res, 0, 7, &d.current_attempt_index));
-		TRY(ffc_get_text(c, res, 0, 8, &d.current_attempt_id));
-		TRY(ffc_get_text(c, res, 0, 9, &d.lease_id));
-		TRY(ffc_get_int64(c, res, 0, 10, &d.lease_epoch));
-		TRY(ffc_get_text(c, res, 0, 11, &d.worker_instance_id));
-		TRY(ffc_get_int64(c, res, 0, 12, &d.lease_expires_at_ms));
-		TRY(ffc_get_int64(c, res, 0, 13, &d.lease_renewed_at_ms));
-		TRY(ffc_get_int64(c, res, 0, 14, &d.created_at_ms));
-		TRY(ffc_get_int64(c, res, 0, 15, &d.last_mutation_at_ms));
-		TRY(ffc_get_int32(c, res, 0, 16, &d.total_attempt_count));
-		TRY(ffc_get_text(c, res, 0, 17, &d.tags_json));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_execution_description_clear(&d);
-		return s;
-	}
-	*out = d;
-	return FF_OK;
+	s = FFC_RUN_ROW(c, &st_describe, &p, description_fields, out, &out->found);
+	out->has_lease = out->lease_id != NULL;
+	return s;
 }
+
+static const ffc_field info_fields[] = {
+	FFC_FLD(TEXT, ff_execution_info, execution_id),
+	FFC_FLD(TEXT, ff_execution_info, ns),
+	FFC_FLD(TEXT, ff_execution_info, lane_id),
+	FFC_FLD(I32, ff_execution_info, priority),
+	FFC_FLD(TEXT, ff_execution_info, execution_kind),
+	FFC_FLD(TEXT, ff_execution_info, lifecycle_phase),
+	FFC_FLD(TEXT, ff_execution_info, ownership_state),
+	FFC_FLD(TEXT, ff_execution_info, eligibility_state),
+	FFC_FLD(TEXT, ff_execution_info, blocking_reason),
+	FFC_FLD(TEXT, ff_execution_info, terminal_outcome),
+	FFC_FLD(TEXT, ff_execution_info, attempt_state),
+	FFC_FLD(TEXT, ff_execution_info, public_state),
+	FFC_FLD(I64, ff_execution_info, created_at_ms),
+	FFC_FLD(I64, ff_execution_info, started_at_ms),
+	FFC_FLD(I64, ff_execution_info, completed_at_ms),
+	FFC_FLD(I32, ff_execution_info, current_attempt_index),
+	FFC_FLD(TEXT, ff_execution_info, flow_id),
+	FFC_FLD(TEXT, ff_execution_info, blocking_detail),
+};
 
 void
 ff_execution_info_clear(ff_execution_info *i)
 {
-	if (i == NULL)
-		return;
-	free(i->execution_id);
-	free(i->ns);
-	free(i->lane_id);
-	free(i->execution_kind);
-	free(i->lifecycle_phase);
-	free(i->ownership_state);
-	free(i->eligibility_state);
-	free(i->blocking_reason);
-	free(i->terminal_outcome);
-	free(i->attempt_state);
-	free(i->public_state);
-	free(i->flow_id);
-	free(i->blocking_detail);
-	memset(i, 0, sizeof(*i));
+	FFC_CLEAR_RECORD(i, info_fields);
 }
 
 ff_status
 ff_client_read_execution_info(ff_client *c, const char *execution_id, ff_execution_info *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_execution_info i = {0};
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_read_execution_info: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_read_execution_info: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = ffc_run(c, &st_info, &p, 18, &res);
-	if (s != FF_OK)
-		return s;
-	if (PQntuples(res) > 0)
-	{
-		i.found = true;
-		TRY(ffc_get_text(c, res, 0, 0, &i.execution_id));
-		TRY(ffc_get_text(c, res, 0, 1, &i.ns));
-		TRY(ffc_get_text(c, res, 0, 2, &i.lane_id));
-		TRY(ffc_get_int32(c, res, 0, 3, &i.priority));
-		TRY(ffc_get_text(c, res, 0, 4, &i.execution_kind));
-		TRY(ffc_get_text(c, res, 0, 5, &i.lifecycle_phase));
-		TRY(ffc_get_text(c, res, 0, 6, &i.ownership_state));
-		TRY(ffc_get_text(c, res, 0, 7, &i.eligibility_state));
-		TRY(ffc_get_text(c, res, 0, 8, &i.blocking_reason));
-		TRY(ffc_get_text(c, res, 0, 9, &i.terminal_outcome));
-		TRY(ffc_get_text(c, res, 0, 10, &i.attempt_state));
-		TRY(ffc_get_text(c, res, 0, 11, &i.public_state));
-		TRY(ffc_get_int64(c, res, 0, 12, &i.created_at_ms));
-		TRY(ffc_get_int64(c, res, 0, 13, &i.started_at_ms));
-		TRY(ffc_get_int64(c, res, 0, 14, &i.completed_at_ms));
-		TRY(ffc_get_int32(c, res, 0, 15, &i.current_attempt_index));
-		TRY(ffc_get_text(c, res, 0, 16, &i.flow_id));
-		TRY(ffc_get_text(c, res, 0, 17, &i.blocking_detail));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_execution_info_clear(&i);
-		return s;
-	}
-	*out = i;
-	return FF_OK;
-}
-
-/* One row, one column, read as text (NULL stays NULL) */
-static ff_status
-scalar_text(ff_client *c, const ffc_stmt *st, ffc_params *p, char **out)
-{
-	PGresult   *res;
-	ff_status	s = ffc_run(c, st, p, 1, &res);
-
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, out));
-	PQclear(res);
-	return s;
-}
-
-static ff_status
-scalar_int32(ff_client *c, const ffc_stmt *st, ffc_params *p, int32_t *out, bool *found)
-{
-	PGresult   *res;
-	ff_status	s = ffc_run(c, st, p, 1, &res);
-	int32_t		v = 0;
-	bool		f = false;
-
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	if (s == FF_OK)
-		f = !ffc_isnull(res, 0, 0);
-	TRY(ffc_get_int32(c, res, 0, 0, &v));
-	PQclear(res);
-	if (s == FF_OK)
-	{
-		*out = v;
-		if (found)
-			*found = f;
-	}
-	return s;
+	return FFC_RUN_ROW(c, &st_info, &p, info_fields, out, &out->found);
 }
 
 ff_status
@@ -615,46 +406,35 @@ ff_client_read_execution_state(ff_client *c, const char *execution_id, char **st
 	ffc_params	p;
 
 	if (c == NULL || state_out == NULL)
-		return usage(c, "ff_client_read_execution_state: state_out is required");
-	*state_out = NULL;
+		return ffc_usage(c, "ff_client_read_execution_state: state_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	return scalar_text(c, &st_state, &p, state_out);
+	return ffc_scalar_text(c, &st_state, &p, state_out);
 }
 
 ff_status
 ff_client_get_execution_result(ff_client *c, const char *execution_id, ff_bytes *out)
 {
+	static const ffc_field bytes_field[] = {{FFC_F_BYTES, 0, 0, NULL}};
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_bytes	b = {0};
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_get_execution_result: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_get_execution_result: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = ffc_run(c, &st_result, &p, 1, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_bytes(c, res, 0, 0, &b));
-	PQclear(res);
-	if (s == FF_OK)
-		*out = b;
-	return s;
+	return FFC_RUN_ROW(c, &st_result, &p, bytes_field, out, NULL);
 }
+
+static const ffc_field context_fields[] = {
+	FFC_FLD(BYTES, ff_execution_context, input_payload),
+	FFC_FLD(TEXT, ff_execution_context, execution_kind),
+	FFC_FLD(TEXT, ff_execution_context, tags_json),
+};
 
 void
 ff_execution_context_clear(ff_execution_context *x)
 {
-	if (x == NULL)
-		return;
-	ff_bytes_clear(&x->input_payload);
-	free(x->execution_kind);
-	free(x->tags_json);
-	memset(x, 0, sizeof(*x));
+	FFC_CLEAR_RECORD(x, context_fields);
 }
 
 ff_status
@@ -662,65 +442,45 @@ ff_client_read_execution_context(ff_client *c, const char *execution_id,
 								 ff_execution_context *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_execution_context x = {0};
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_read_execution_context: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_read_execution_context: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = ffc_run(c, &st_context, &p, 3, &res);
-	if (s != FF_OK)
-		return s;
-	if (PQntuples(res) > 0)
-	{
-		x.found = true;
-		TRY(ffc_get_bytes(c, res, 0, 0, &x.input_payload));
-		TRY(ffc_get_text(c, res, 0, 1, &x.execution_kind));
-		TRY(ffc_get_text(c, res, 0, 2, &x.tags_json));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_execution_context_clear(&x);
-		return s;
-	}
-	*out = x;
-	return FF_OK;
+	return FFC_RUN_ROW(c, &st_context, &p, context_fields, out, &out->found);
+}
+
+/* one execution's int32 read (attempt index, attempt count) */
+static ff_status
+read_int32(ff_client *c, const ffc_stmt *st, const char *execution_id, int32_t *out,
+		   bool *found, const char *what)
+{
+	ffc_params	p;
+
+	if (c == NULL || out == NULL)
+		return ffc_usage(c, what);
+	*out = 0;
+	if (found)
+		*found = false;
+	ffc_params_init(&p);
+	ffc_param_text(&p, execution_id);
+	return ffc_scalar_int32(c, st, &p, out, found);
 }
 
 ff_status
 ff_client_read_current_attempt_index(ff_client *c, const char *execution_id, int32_t *out,
 									 bool *found)
 {
-	ffc_params	p;
-
-	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_read_current_attempt_index: out is required");
-	*out = 0;
-	if (found)
-		*found = false;
-	ffc_params_init(&p);
-	ffc_param_text(&p, execution_id);
-	return scalar_int32(c, &st_attempt_index, &p, out, found);
+	return read_int32(c, &st_attempt_index, execution_id, out, found,
+					  "ff_client_read_current_attempt_index: out is required");
 }
 
 ff_status
 ff_client_read_total_attempt_count(ff_client *c, const char *execution_id, int32_t *out,
 								   bool *found)
 {
-	ffc_params	p;
-
-	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_read_total_attempt_count: out is required");
-	*out = 0;
-	if (found)
-		*found = false;
-	ffc_params_init(&p);
-	ffc_param_text(&p, execution_id);
-	return scalar_int32(c, &st_attempt_count, &p, out, found);
+	return read_int32(c, &st_attempt_count, execution_id, out, found,
+					  "ff_client_read_total_attempt_count: out is required");
 }
 
 ff_status
@@ -729,11 +489,10 @@ ff_client_get_execution_namespace(ff_client *c, const char *execution_id, char *
 	ffc_params	p;
 
 	if (c == NULL || ns_out == NULL)
-		return usage(c, "ff_client_get_execution_namespace: ns_out is required");
-	*ns_out = NULL;
+		return ffc_usage(c, "ff_client_get_execution_namespace: ns_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	return scalar_text(c, &st_namespace, &p, ns_out);
+	return ffc_scalar_text(c, &st_namespace, &p, ns_out);
 }
 
 ff_status
@@ -743,12 +502,11 @@ ff_client_get_execution_tag(ff_client *c, const char *execution_id, const char *
 	ffc_params	p;
 
 	if (c == NULL || value_out == NULL)
-		return usage(c, "ff_client_get_execution_tag: value_out is required");
-	*value_out = NULL;
+		return ffc_usage(c, "ff_client_get_execution_tag: value_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, key);
-	return scalar_text(c, &st_get_tag, &p, value_out);
+	return ffc_scalar_text(c, &st_get_tag, &p, value_out);
 }
 
 ff_status
@@ -756,8 +514,6 @@ ff_client_set_execution_tag(ff_client *c, const char *execution_id, const char *
 							const char *value)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
@@ -765,29 +521,23 @@ ff_client_set_execution_tag(ff_client *c, const char *execution_id, const char *
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, key);
 	ffc_param_text(&p, value);
-	s = ffc_run(c, &st_set_tag, &p, 1, &res);
-	if (s == FF_OK)
-		PQclear(res);
-	return s;
+	return ffc_run_discard(c, &st_set_tag, &p);
 }
 
 /* ------------------------------------------------------------------------
  * listings
  * ------------------------------------------------------------------------ */
+static const ffc_field summary_fields[] = {
+	FFC_FLD(TEXT, ff_execution_summary, execution_id),
+	FFC_FLD(TEXT, ff_execution_summary, lane_id),
+	FFC_FLD(TEXT, ff_execution_summary, public_state),
+	FFC_FLD(I64, ff_execution_summary, created_at_ms),
+};
+
 void
 ff_execution_list_clear(ff_execution_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		free(l->items[i].execution_id);
-		free(l->items[i].lane_id);
-		free(l->items[i].public_state);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, summary_fields);
 }
 
 ff_status
@@ -795,93 +545,37 @@ ff_client_list_executions(ff_client *c, const char *partition_key, const char *c
 						  int32_t max_results, ff_execution_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_execution_list l = {0};
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_list_executions: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_list_executions: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, cursor);
-	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = ffc_run(c, &st_list_executions, &p, 4, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	if (n > 0 && (l.items = ffc_calloc((size_t) n, sizeof(*l.items))) == NULL)
-		s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_execution_summary *it = &l.items[i];
-
-		l.count++;
-		TRY(ffc_get_text(c, res, i, 0, &it->execution_id));
-		TRY(ffc_get_text(c, res, i, 1, &it->lane_id));
-		TRY(ffc_get_text(c, res, i, 2, &it->public_state));
-		TRY(ffc_get_int64(c, res, i, 3, &it->created_at_ms));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_execution_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	ffc_param_int32_default(&p, max_results, 100);
+	return FFC_RUN_LIST(c, &st_list_executions, &p, summary_fields, out);
 }
+
+static const ffc_field lane_fields[] = {
+	FFC_FLD(TEXT, ff_lane, lane_id),
+	FFC_FLD(I64, ff_lane, registered_at_ms),
+	FFC_FLD(TEXT, ff_lane, registered_by),
+};
 
 void
 ff_lane_list_clear(ff_lane_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		free(l->items[i].lane_id);
-		free(l->items[i].registered_by);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, lane_fields);
 }
 
 ff_status
 ff_client_list_lanes(ff_client *c, const char *cursor, int32_t max_results, ff_lane_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_lane_list l = {0};
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_list_lanes: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_list_lanes: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, cursor);
-	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = ffc_run(c, &st_list_lanes, &p, 3, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	if (n > 0 && (l.items = ffc_calloc((size_t) n, sizeof(*l.items))) == NULL)
-		s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		l.count++;
-		TRY(ffc_get_text(c, res, i, 0, &l.items[i].lane_id));
-		TRY(ffc_get_int64(c, res, i, 1, &l.items[i].registered_at_ms));
-		TRY(ffc_get_text(c, res, i, 2, &l.items[i].registered_by));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_lane_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	ffc_param_int32_default(&p, max_results, 100);
+	return FFC_RUN_LIST(c, &st_list_lanes, &p, lane_fields, out);
 }

@@ -11,6 +11,7 @@
  * in PostgreSQL's binary array format; ff_describe_flow's edge_groups (jsonb)
  * are unpacked by the statement into one typed row per group.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,6 @@
 #define I8 FFC_INT8OID
 #define U FFC_UUIDOID
 #define J FFC_JSONBOID
-
-/* chain decoding steps: stop at the first failure */
-#define TRY(expr) do { if (s == FF_OK) s = (expr); } while (0)
 
 static const ffc_stmt st_create_flow = {
 	"ff_c_flow_create",
@@ -176,120 +174,8 @@ static const ffc_stmt st_rec_cancel_backlog = {
 };
 
 /* ------------------------------------------------------------------------
- * helpers
+ * pure helpers
  * ------------------------------------------------------------------------ */
-static ff_status
-usage(ff_client *c, const char *what)
-{
-	if (c == NULL)
-		return FF_ERR_USAGE;
-	return ffc_set_error(c, FF_ERR_USAGE, "%s", what);
-}
-
-static ff_status
-oom(ff_client *c)
-{
-	return ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-}
-
-/* One row, one column, read as text (NULL stays NULL) */
-static ff_status
-scalar_text(ff_client *c, const ffc_stmt *st, ffc_params *p, char **out)
-{
-	PGresult   *res;
-	ff_status	s = ffc_run(c, st, p, 1, &res);
-
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, out));
-	PQclear(res);
-	return s;
-}
-
-static void
-free_strings(char **items, size_t n)
-{
-	if (items == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(items[i]);
-	free(items);
-}
-
-static uint32_t
-be32(const unsigned char *p)
-{
-	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-/* A one-dimensional text[] in binary format into a malloc'ed string array
- * (SQL NULL array: none; NULL elements are not expected). */
-static ff_status
-get_text_array(ff_client *c, const PGresult *res, int row, int col, char ***items_out,
-			   size_t *n_out)
-{
-	const unsigned char *v;
-	const unsigned char *end;
-	uint32_t	ndim;
-	uint32_t	n = 0;
-	char	  **items;
-
-	*items_out = NULL;
-	*n_out = 0;
-	if (PQgetisnull(res, row, col))
-		return FF_OK;
-	if (PQftype(res, col) != FFC_TEXTARRAYOID)
-		return ffc_set_error(c, FF_ERR_PROTOCOL,
-							 "unexpected reply: column \"%s\" has type oid %u, expected text[]",
-							 PQfname(res, col), (unsigned) PQftype(res, col));
-	v = (const unsigned char *) PQgetvalue(res, row, col);
-	end = v + PQgetlength(res, row, col);
-	if (end - v < 12)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: malformed array");
-	ndim = be32(v);
-	if (ndim > 1)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %u-dimensional array", ndim);
-	v += 12;					/* ndim, has-null flag, element type */
-	if (ndim == 1)
-	{
-		if (end - v < 8)
-			return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: malformed array");
-		n = be32(v);
-		v += 8;					/* size, lower bound */
-	}
-	if (n == 0)
-		return FF_OK;
-	if (n > (uint32_t) (end - v) / 4)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: malformed array");
-	items = calloc(n, sizeof(char *));
-	if (items == NULL)
-		return oom(c);
-	for (uint32_t i = 0; i < n; i++)
-	{
-		uint32_t	len;
-
-		if (end - v < 4 || (len = be32(v)) == 0xffffffffu || len > (uint32_t) (end - v - 4))
-		{
-			free_strings(items, i);
-			return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: malformed array element");
-		}
-		v += 4;
-		items[i] = malloc((size_t) len + 1);
-		if (items[i] == NULL)
-		{
-			free_strings(items, i);
-			return oom(c);
-		}
-		memcpy(items[i], v, len);
-		items[i][len] = '\0';
-		v += len;
-	}
-	*items_out = items;
-	*n_out = n;
-	return FF_OK;
-}
-
 static int
 hexdigit(char ch)
 {
@@ -301,10 +187,6 @@ hexdigit(char ch)
 		return ch - 'A' + 10;
 	return -1;
 }
-
-/* ------------------------------------------------------------------------
- * pure helpers
- * ------------------------------------------------------------------------ */
 
 /* Accepts what PostgreSQL's uuid input does: 32 hex digits, optionally in
  * braces, with a hyphen allowed after any group of four digits. */
@@ -391,13 +273,17 @@ ff_flow_eligibility_name(ff_flow_eligibility e)
 /* ------------------------------------------------------------------------
  * construction
  * ------------------------------------------------------------------------ */
+static const char *const create_outcome_names[] = {"already_satisfied", "created"};
+
+static const ffc_field created_fields[] = {
+	FFC_FLD(TEXT, ff_flow_created, flow_id),
+	FFC_FLD_FLAG(ff_flow_created, created, create_outcome_names),
+};
+
 void
 ff_flow_created_clear(ff_flow_created *r)
 {
-	if (r == NULL)
-		return;
-	free(r->flow_id);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, created_fields);
 }
 
 ff_status
@@ -405,42 +291,16 @@ ff_client_create_flow(ff_client *c, const char *flow_id, const char *flow_kind, 
 					  ff_flow_created *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_flow_created r = {0};
-	char	   *outcome = NULL;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_create_flow: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_create_flow: out is required");
 	ffc_params_init(&p);
 	if (flow_id)
 		ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, flow_kind);
 	ffc_param_text(&p, ns);
-	s = ffc_run(c, flow_id ? &st_create_flow : &st_create_flow_minted, &p, 2, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &r.flow_id));
-	TRY(ffc_get_text(c, res, 0, 1, &outcome));
-	PQclear(res);
-	if (s == FF_OK)
-	{
-		if (outcome && strcmp(outcome, "created") == 0)
-			r.created = true;
-		else if (!(outcome && strcmp(outcome, "already_satisfied") == 0))
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected create_flow outcome \"%s\"",
-							  outcome ? outcome : "(null)");
-	}
-	free(outcome);
-	if (s != FF_OK)
-	{
-		ff_flow_created_clear(&r);
-		return s;
-	}
-	*out = r;
-	return FF_OK;
+	return FFC_RUN_ROW(c, flow_id ? &st_create_flow : &st_create_flow_minted, &p, created_fields,
+					   out, NULL);
 }
 
 ff_status
@@ -449,20 +309,24 @@ ff_client_new_flow_execution_id(ff_client *c, const char *flow_id, char **execut
 	ffc_params	p;
 
 	if (c == NULL || execution_id_out == NULL)
-		return usage(c, "ff_client_new_flow_execution_id: execution_id_out is required");
-	*execution_id_out = NULL;
+		return ffc_usage(c, "ff_client_new_flow_execution_id: execution_id_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
-	return scalar_text(c, &st_new_member_id, &p, execution_id_out);
+	return ffc_scalar_text(c, &st_new_member_id, &p, execution_id_out);
 }
+
+static const char *const add_outcome_names[] = {"already_member", "added"};
+
+static const ffc_field member_added_fields[] = {
+	FFC_FLD(TEXT, ff_flow_member_added, execution_id),
+	FFC_FLD_FLAG(ff_flow_member_added, added, add_outcome_names),
+	FFC_FLD(I32, ff_flow_member_added, node_count),
+};
 
 void
 ff_flow_member_added_clear(ff_flow_member_added *r)
 {
-	if (r == NULL)
-		return;
-	free(r->execution_id);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, member_added_fields);
 }
 
 ff_status
@@ -470,63 +334,33 @@ ff_client_add_execution_to_flow(ff_client *c, const char *flow_id, const char *e
 								ff_flow_member_added *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_flow_member_added r = {0};
-	char	   *outcome = NULL;
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
-	if (out)
-		memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, execution_id);
-	s = ffc_run(c, &st_add, &p, 3, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &r.execution_id));
-	TRY(ffc_get_text(c, res, 0, 1, &outcome));
-	TRY(ffc_get_int32(c, res, 0, 2, &r.node_count));
-	PQclear(res);
-	if (s == FF_OK)
-	{
-		if (outcome && strcmp(outcome, "added") == 0)
-			r.added = true;
-		else if (!(outcome && strcmp(outcome, "already_member") == 0))
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected add_execution_to_flow outcome \"%s\"",
-							  outcome ? outcome : "(null)");
-	}
-	free(outcome);
-	if (s == FF_OK && out)
-		*out = r;
-	else
-		ff_flow_member_added_clear(&r);
-	return s;
+	return FFC_RUN_ROW(c, &st_add, &p, member_added_fields, out, NULL);
 }
+
+static const ffc_field staged_fields[] = {
+	FFC_FLD(TEXT, ff_edge_staged, edge_id),
+	FFC_FLD(I64, ff_edge_staged, new_graph_revision),
+};
 
 void
 ff_edge_staged_clear(ff_edge_staged *r)
 {
-	if (r == NULL)
-		return;
-	free(r->edge_id);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, staged_fields);
 }
 
 ff_status
 ff_client_stage_dependency_edge(ff_client *c, const ff_edge_args *a, ff_edge_staged *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_edge_staged r = {0};
 
 	if (c == NULL || a == NULL)
-		return usage(c, "ff_client_stage_dependency_edge: args are required");
-	if (out)
-		memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_stage_dependency_edge: args are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->flow_id);
 	ffc_param_text(&p, a->edge_id);
@@ -535,19 +369,15 @@ ff_client_stage_dependency_edge(ff_client *c, const ff_edge_args *a, ff_edge_sta
 	ffc_param_int64(&p, a->expected_graph_revision);
 	ffc_param_text(&p, a->dependency_kind);
 	ffc_param_text(&p, a->data_passing_ref);
-	s = ffc_run(c, &st_stage, &p, 2, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &r.edge_id));
-	TRY(ffc_get_int64(c, res, 0, 1, &r.new_graph_revision));
-	PQclear(res);
-	if (s == FF_OK && out)
-		*out = r;
-	else
-		ff_edge_staged_clear(&r);
-	return s;
+	return FFC_RUN_ROW(c, &st_stage, &p, staged_fields, out, NULL);
 }
+
+static const char *const apply_outcome_names[] = {"applied", "already_applied"};
+
+static const ffc_field applied_fields[] = {
+	FFC_FLD_FLAG(ff_edge_applied, already_applied, apply_outcome_names),
+	FFC_FLD(I32, ff_edge_applied, unsatisfied_count),
+};
 
 ff_status
 ff_client_apply_dependency_to_child(ff_client *c, const char *flow_id, const char *edge_id,
@@ -555,64 +385,41 @@ ff_client_apply_dependency_to_child(ff_client *c, const char *flow_id, const cha
 									const char *upstream_execution_id, ff_edge_applied *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_edge_applied r = {0};
-	char	   *outcome = NULL;
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
-	if (out)
-		memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, edge_id);
 	ffc_param_text(&p, downstream_execution_id);
 	ffc_param_text(&p, upstream_execution_id);
-	s = ffc_run(c, &st_apply, &p, 2, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &outcome));
-	TRY(ffc_get_int32(c, res, 0, 1, &r.unsatisfied_count));
-	PQclear(res);
-	if (s == FF_OK)
-	{
-		if (outcome && strcmp(outcome, "already_applied") == 0)
-			r.already_applied = true;
-		else if (!(outcome && strcmp(outcome, "applied") == 0))
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected apply outcome \"%s\"",
-							  outcome ? outcome : "(null)");
-	}
-	free(outcome);
-	if (s == FF_OK && out)
-		*out = r;
-	return s;
+	return FFC_RUN_ROW(c, &st_apply, &p, applied_fields, out, NULL);
 }
+
+static const char *const policy_outcome_names[] = {"set", "already_set"};
 
 ff_status
 ff_client_set_edge_group_policy(ff_client *c, const char *flow_id,
 								const char *downstream_execution_id,
 								const ff_edge_group_policy *policy, bool *already_set)
 {
+	static const ffc_field set_field[] = {{FFC_F_FLAG, 0, 2, policy_outcome_names}};
 	ffc_params	p;
 	char		json[160];
 	size_t		len;
 	const char *kind;
 	const char *on_satisfied;
-	char	   *outcome = NULL;
-	ff_status	s;
 
 	if (already_set)
 		*already_set = false;
 	if (c == NULL || policy == NULL)
-		return usage(c, "ff_client_set_edge_group_policy: policy is required");
+		return ffc_usage(c, "ff_client_set_edge_group_policy: policy is required");
 	kind = ff_edge_policy_kind_name(policy->kind);
 	on_satisfied = NAME_OF(on_satisfied_names, policy->on_satisfied);
 	if (kind == NULL)
-		return usage(c, "ff_client_set_edge_group_policy: unknown policy kind");
+		return ffc_usage(c, "ff_client_set_edge_group_policy: unknown policy kind");
 	if (policy->on_satisfied != FF_ON_SATISFIED_DEFAULT && on_satisfied == NULL)
-		return usage(c, "ff_client_set_edge_group_policy: unknown on_satisfied value");
+		return ffc_usage(c, "ff_client_set_edge_group_policy: unknown on_satisfied value");
 	/* k and on_satisfied go to the engine whenever given: it rejects them
 	 * where they do not belong */
 	len = (size_t) snprintf(json, sizeof(json), "{\"kind\": \"%s\"", kind);
@@ -628,116 +435,78 @@ ff_client_set_edge_group_policy(ff_client *c, const char *flow_id,
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, downstream_execution_id);
 	ffc_param_text(&p, json);
-	s = scalar_text(c, &st_policy, &p, &outcome);
-	if (s == FF_OK)
-	{
-		if (outcome && strcmp(outcome, "already_set") == 0)
-		{
-			if (already_set)
-				*already_set = true;
-		}
-		else if (!(outcome && strcmp(outcome, "set") == 0))
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected set_edge_group_policy outcome \"%s\"",
-							  outcome ? outcome : "(null)");
-	}
-	free(outcome);
-	return s;
+	return FFC_RUN_ROW(c, &st_policy, &p, set_field, already_set, NULL);
 }
 
 ff_status
 ff_client_wait_children(ff_client *c, const ff_handle *h, char **state_out)
 {
 	ffc_params	p;
-	char	   *state = NULL;
-	ff_status	s;
 
 	if (state_out)
 		*state_out = NULL;
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
-	ffc_param_bytes(&p, h ? h->data : NULL, h ? h->len : 0, h == NULL || h->data == NULL);
-	s = scalar_text(c, &st_wait_children, &p, &state);
-	if (s == FF_OK && state_out)
-		*state_out = state;
-	else
-		free(state);
-	return s;
+	ffc_param_handle(&p, h);
+	return ffc_scalar_text(c, &st_wait_children, &p, state_out);
 }
 
 /* ------------------------------------------------------------------------
  * flow cancel
  * ------------------------------------------------------------------------ */
+static const char *const cancel_outcome_names[] = {"cancelled", "cancellation_scheduled"};
+
+static const ffc_field cancel_fields[] = {
+	FFC_FLD_FLAG(ff_flow_cancel_result, scheduled, cancel_outcome_names),
+	FFC_FLD(TEXT, ff_flow_cancel_result, cancellation_policy),
+	FFC_FLD2(TEXTS, ff_flow_cancel_result, member_execution_ids, n_member_execution_ids),
+	FFC_FLD2(TEXTS, ff_flow_cancel_result, pending_execution_ids, n_pending_execution_ids),
+};
+
 void
 ff_flow_cancel_result_clear(ff_flow_cancel_result *r)
 {
-	if (r == NULL)
-		return;
-	free(r->cancellation_policy);
-	free_strings(r->member_execution_ids, r->n_member_execution_ids);
-	free_strings(r->pending_execution_ids, r->n_pending_execution_ids);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, cancel_fields);
 }
 
 ff_status
 ff_client_cancel_flow(ff_client *c, const ff_flow_cancel_args *a, ff_flow_cancel_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_flow_cancel_result r = {0};
 	const char *policy;
 	const char *wait;
-	char	   *outcome = NULL;
 
 	if (c == NULL || a == NULL)
-		return usage(c, "ff_client_cancel_flow: args are required");
+		return ffc_usage(c, "ff_client_cancel_flow: args are required");
 	if (out)
 		memset(out, 0, sizeof(*out));
 	policy = ff_flow_cancel_policy_name(a->policy);
 	wait = NAME_OF(cancel_wait_names, a->wait);
 	if (policy == NULL || wait == NULL)
-		return usage(c, "ff_client_cancel_flow: unknown policy or wait mode");
+		return ffc_usage(c, "ff_client_cancel_flow: unknown policy or wait mode");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->flow_id);
 	ffc_param_text(&p, policy);
 	ffc_param_text(&p, wait);
 	ffc_param_int64_or_null(&p, a->wait_timeout_ms, a->wait_timeout_ms == 0);
 	ffc_param_text(&p, a->reason);
-	s = ffc_run(c, &st_cancel, &p, 4, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &outcome));
-	TRY(ffc_get_text(c, res, 0, 1, &r.cancellation_policy));
-	TRY(get_text_array(c, res, 0, 2, &r.member_execution_ids, &r.n_member_execution_ids));
-	TRY(get_text_array(c, res, 0, 3, &r.pending_execution_ids, &r.n_pending_execution_ids));
-	PQclear(res);
-	if (s == FF_OK)
-	{
-		if (outcome && strcmp(outcome, "cancellation_scheduled") == 0)
-			r.scheduled = true;
-		else if (!(outcome && strcmp(outcome, "cancelled") == 0))
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected cancel_flow outcome \"%s\"",
-							  outcome ? outcome : "(null)");
-	}
-	free(outcome);
-	if (s == FF_OK && out)
-		*out = r;
-	else
-		ff_flow_cancel_result_clear(&r);
-	return s;
+	return FFC_RUN_ROW(c, &st_cancel, &p, cancel_fields, out, NULL);
 }
+
+static const char *const header_outcome_names[] = {"cancelled", "already_terminal"};
+
+static const ffc_field header_fields[] = {
+	FFC_FLD_FLAG(ff_flow_cancel_header_result, already_terminal, header_outcome_names),
+	FFC_FLD(TEXT, ff_flow_cancel_header_result, cancellation_policy),
+	FFC_FLD(TEXT, ff_flow_cancel_header_result, cancel_reason),
+	FFC_FLD2(TEXTS, ff_flow_cancel_header_result, member_execution_ids, n_member_execution_ids),
+};
 
 void
 ff_flow_cancel_header_result_clear(ff_flow_cancel_header_result *r)
 {
-	if (r == NULL)
-		return;
-	free(r->cancellation_policy);
-	free(r->cancel_reason);
-	free_strings(r->member_execution_ids, r->n_member_execution_ids);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, header_fields);
 }
 
 ff_status
@@ -745,139 +514,83 @@ ff_client_cancel_flow_header(ff_client *c, const char *flow_id, const char *reas
 							 ff_flow_cancel_policy policy, ff_flow_cancel_header_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_flow_cancel_header_result r = {0};
 	const char *policy_name = ff_flow_cancel_policy_name(policy);
-	char	   *outcome = NULL;
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (policy_name == NULL)
-		return usage(c, "ff_client_cancel_flow_header: unknown policy");
+		return ffc_usage(c, "ff_client_cancel_flow_header: unknown policy");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, reason);
 	ffc_param_text(&p, policy_name);
-	s = ffc_run(c, &st_cancel_header, &p, 4, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &outcome));
-	TRY(ffc_get_text(c, res, 0, 1, &r.cancellation_policy));
-	TRY(ffc_get_text(c, res, 0, 2, &r.cancel_reason));
-	TRY(get_text_array(c, res, 0, 3, &r.member_execution_ids, &r.n_member_execution_ids));
-	PQclear(res);
-	if (s == FF_OK)
-	{
-		if (outcome && strcmp(outcome, "already_terminal") == 0)
-			r.already_terminal = true;
-		else if (!(outcome && strcmp(outcome, "cancelled") == 0))
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected cancel_flow_header outcome \"%s\"",
-							  outcome ? outcome : "(null)");
-	}
-	free(outcome);
-	if (s == FF_OK && out)
-		*out = r;
-	else
-		ff_flow_cancel_header_result_clear(&r);
-	return s;
+	return FFC_RUN_ROW(c, &st_cancel_header, &p, header_fields, out, NULL);
 }
 
 ff_status
 ff_client_ack_cancel_member(ff_client *c, const char *flow_id, const char *execution_id)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, execution_id);
-	s = ffc_run(c, &st_ack, &p, 1, &res);
-	if (s == FF_OK)
-		PQclear(res);
-	return s;
+	return ffc_run_discard(c, &st_ack, &p);
 }
 
 /* ------------------------------------------------------------------------
  * reads
  * ------------------------------------------------------------------------ */
-static void
-edge_group_info_clear(ff_edge_group_info *g)
-{
-	free(g->downstream_execution_id);
-	free(g->cancel_siblings_reason);
-	free_strings(g->cancel_siblings_pending, g->n_cancel_siblings_pending);
-	memset(g, 0, sizeof(*g));
-}
+static const char *const group_state_names[] = {NULL, "pending", "satisfied", "impossible"};
+
+/* the columns after the flow's own (st_describe) */
+static const ffc_field edge_group_fields[] = {
+	FFC_FLD(TEXT, ff_edge_group_info, downstream_execution_id),
+	FFC_FLD_ENUM_REQ(ff_edge_group_info, policy.kind, policy_kind_names),
+	FFC_FLD(I64, ff_edge_group_info, policy.k),
+	FFC_FLD_ENUM(ff_edge_group_info, policy.on_satisfied, on_satisfied_names),
+	FFC_FLD_ENUM_REQ(ff_edge_group_info, state, group_state_names),
+	FFC_FLD(I32, ff_edge_group_info, k_target),
+	FFC_FLD(I32, ff_edge_group_info, total_deps),
+	FFC_FLD(I32, ff_edge_group_info, applied_count),
+	FFC_FLD(I32, ff_edge_group_info, satisfied_count),
+	FFC_FLD(I32, ff_edge_group_info, failed_count),
+	FFC_FLD(I32, ff_edge_group_info, skipped_count),
+	FFC_FLD(I32, ff_edge_group_info, running_count),
+	FFC_FLD(I64, ff_edge_group_info, state_changed_at_ms),
+	FFC_FLD(BOOL, ff_edge_group_info, cancel_siblings_fired),
+	FFC_FLD(TEXT, ff_edge_group_info, cancel_siblings_reason),
+	FFC_FLD2(TEXTS, ff_edge_group_info, cancel_siblings_pending, n_cancel_siblings_pending),
+};
+
+static const ffc_field description_fields[] = {
+	FFC_FLD(TEXT, ff_flow_description, flow_id),
+	FFC_FLD(TEXT, ff_flow_description, flow_kind),
+	FFC_FLD(TEXT, ff_flow_description, ns),
+	FFC_FLD(TEXT, ff_flow_description, public_flow_state),
+	FFC_FLD(I64, ff_flow_description, graph_revision),
+	FFC_FLD(I32, ff_flow_description, node_count),
+	FFC_FLD(I32, ff_flow_description, edge_count),
+	FFC_FLD(I64, ff_flow_description, created_at_ms),
+	FFC_FLD(I64, ff_flow_description, last_mutation_at_ms),
+	FFC_FLD(I64, ff_flow_description, cancelled_at_ms),
+	FFC_FLD(TEXT, ff_flow_description, cancel_reason),
+	FFC_FLD(TEXT, ff_flow_description, cancellation_policy),
+	FFC_FLD(TEXT, ff_flow_description, tags_json),
+};
 
 void
 ff_flow_description_clear(ff_flow_description *d)
 {
 	if (d == NULL)
 		return;
-	free(d->flow_id);
-	free(d->flow_kind);
-	free(d->ns);
-	free(d->public_flow_state);
-	free(d->cancel_reason);
-	free(d->cancellation_policy);
-	free(d->tags_json);
-	for (size_t i = 0; i < d->n_edge_groups; i++)
-		edge_group_info_clear(&d->edge_groups[i]);
-	free(d->edge_groups);
-	memset(d, 0, sizeof(*d));
-}
-
-static ff_status
-decode_edge_group(ff_client *c, const PGresult *res, int row, ff_edge_group_info *g)
-{
-	ff_status	s = FF_OK;
-	char	   *kind = NULL;
-	char	   *on_satisfied = NULL;
-	char	   *state = NULL;
-
-	TRY(ffc_get_text(c, res, row, 13, &g->downstream_execution_id));
-	TRY(ffc_get_text(c, res, row, 14, &kind));
-	TRY(ffc_get_int64(c, res, row, 15, &g->policy.k));
-	TRY(ffc_get_text(c, res, row, 16, &on_satisfied));
-	TRY(ffc_get_text(c, res, row, 17, &state));
-	TRY(ffc_get_int32(c, res, row, 18, &g->k_target));
-	TRY(ffc_get_int32(c, res, row, 19, &g->total_deps));
-	TRY(ffc_get_int32(c, res, row, 20, &g->applied_count));
-	TRY(ffc_get_int32(c, res, row, 21, &g->satisfied_count));
-	TRY(ffc_get_int32(c, res, row, 22, &g->failed_count));
-	TRY(ffc_get_int32(c, res, row, 23, &g->skipped_count));
-	TRY(ffc_get_int32(c, res, row, 24, &g->running_count));
-	TRY(ffc_get_int64(c, res, row, 25, &g->state_changed_at_ms));
-	TRY(ffc_get_bool(c, res, row, 26, &g->cancel_siblings_fired));
-	TRY(ffc_get_text(c, res, row, 27, &g->cancel_siblings_reason));
-	TRY(get_text_array(c, res, row, 28, &g->cancel_siblings_pending,
-					   &g->n_cancel_siblings_pending));
-	if (s == FF_OK)
-	{
-		g->policy.kind = ff_edge_policy_kind_from_name(kind);
-		g->policy.on_satisfied = (ff_on_satisfied) index_of(on_satisfied_names, 3, on_satisfied);
-		g->state = state == NULL ? 0
-			: strcmp(state, "pending") == 0 ? FF_EDGE_GROUP_PENDING
-			: strcmp(state, "satisfied") == 0 ? FF_EDGE_GROUP_SATISFIED
-			: strcmp(state, "impossible") == 0 ? FF_EDGE_GROUP_IMPOSSIBLE : 0;
-		if (g->policy.kind == 0 || g->state == 0 ||
-			(on_satisfied != NULL && g->policy.on_satisfied == FF_ON_SATISFIED_DEFAULT))
-			s = ffc_set_error(c, FF_ERR_PROTOCOL,
-							  "unexpected edge group: policy \"%s\" / \"%s\", state \"%s\"",
-							  kind ? kind : "(null)", on_satisfied ? on_satisfied : "(null)",
-							  state ? state : "(null)");
-	}
-	free(kind);
-	free(on_satisfied);
-	free(state);
-	return s;
+	ffc_free_list(edge_group_fields, FFC_NF(edge_group_fields), sizeof(ff_edge_group_info),
+				  d->edge_groups, d->n_edge_groups);
+	FFC_CLEAR_RECORD(d, description_fields);
 }
 
 ff_status
@@ -886,71 +599,39 @@ ff_client_describe_flow(ff_client *c, const char *flow_id, ff_flow_description *
 	ffc_params	p;
 	PGresult   *res;
 	ff_status	s;
-	ff_flow_description d = {0};
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_describe_flow: out is required");
+		return ffc_usage(c, "ff_client_describe_flow: out is required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	s = ffc_run(c, &st_describe, &p, DESCRIBE_COLS, &res);
 	if (s != FF_OK)
 		return s;
-	n = PQntuples(res);
-	if (n > 0)
-	{
-		d.found = true;
-		TRY(ffc_get_text(c, res, 0, 0, &d.flow_id));
-		TRY(ffc_get_text(c, res, 0, 1, &d.flow_kind));
-		TRY(ffc_get_text(c, res, 0, 2, &d.ns));
-		TRY(ffc_get_text(c, res, 0, 3, &d.public_flow_state));
-		TRY(ffc_get_int64(c, res, 0, 4, &d.graph_revision));
-		TRY(ffc_get_int32(c, res, 0, 5, &d.node_count));
-		TRY(ffc_get_int32(c, res, 0, 6, &d.edge_count));
-		TRY(ffc_get_int64(c, res, 0, 7, &d.created_at_ms));
-		TRY(ffc_get_int64(c, res, 0, 8, &d.last_mutation_at_ms));
-		TRY(ffc_get_int64(c, res, 0, 9, &d.cancelled_at_ms));
-		TRY(ffc_get_text(c, res, 0, 10, &d.cancel_reason));
-		TRY(ffc_get_text(c, res, 0, 11, &d.cancellation_policy));
-		TRY(ffc_get_text(c, res, 0, 12, &d.tags_json));
-		/* a flow without groups comes as one row with NULL group columns */
-		if (s == FF_OK && !(n == 1 && ffc_isnull(res, 0, 13)))
-		{
-			d.edge_groups = calloc((size_t) n, sizeof(ff_edge_group_info));
-			if (d.edge_groups == NULL)
-				s = oom(c);
-			for (int i = 0; i < n && s == FF_OK; i++)
-			{
-				d.n_edge_groups++;
-				s = decode_edge_group(c, res, i, &d.edge_groups[i]);
-			}
-		}
-	}
+	/* one row per edge group, none for an unknown flow */
+	out->found = PQntuples(res) > 0;
+	if (out->found)
+		s = ffc_decode_nested(c, res, description_fields, FFC_NF(description_fields), out,
+							  edge_group_fields, FFC_NF(edge_group_fields),
+							  sizeof(ff_edge_group_info), (void **) &out->edge_groups,
+							  &out->n_edge_groups);
 	PQclear(res);
 	if (s != FF_OK)
-	{
-		ff_flow_description_clear(&d);
-		return s;
-	}
-	*out = d;
-	return FF_OK;
+		ff_flow_description_clear(out);
+	return s;
 }
+
+static const ffc_field flow_item_fields[] = {
+	FFC_FLD(TEXT, ff_flow_list_item, flow_id),
+	FFC_FLD(I64, ff_flow_list_item, created_at_ms),
+	FFC_FLD(TEXT, ff_flow_list_item, status),
+	FFC_FLD(TEXT, ff_flow_list_item, public_flow_state),
+};
 
 void
 ff_flow_list_clear(ff_flow_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		free(l->items[i].flow_id);
-		free(l->items[i].status);
-		free(l->items[i].public_flow_state);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, flow_item_fields);
 }
 
 ff_status
@@ -958,93 +639,42 @@ ff_client_list_flows(ff_client *c, const char *partition_key, const char *cursor
 					 int32_t max_results, ff_flow_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_flow_list l = {0};
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_list_flows: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_list_flows: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, cursor);
-	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = ffc_run(c, &st_list_flows, &p, 4, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	if (n > 0 && (l.items = calloc((size_t) n, sizeof(*l.items))) == NULL)
-		s = oom(c);
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_flow_list_item *it = &l.items[i];
-
-		l.count++;
-		TRY(ffc_get_text(c, res, i, 0, &it->flow_id));
-		TRY(ffc_get_int64(c, res, i, 1, &it->created_at_ms));
-		TRY(ffc_get_text(c, res, i, 2, &it->status));
-		TRY(ffc_get_text(c, res, i, 3, &it->public_flow_state));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_flow_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	ffc_param_int32_default(&p, max_results, 100);
+	return FFC_RUN_LIST(c, &st_list_flows, &p, flow_item_fields, out);
 }
+
+static const ffc_field edge_fields[] = {
+	FFC_FLD(TEXT, ff_edge_info, edge_id),
+	FFC_FLD(TEXT, ff_edge_info, flow_id),
+	FFC_FLD(TEXT, ff_edge_info, upstream_execution_id),
+	FFC_FLD(TEXT, ff_edge_info, downstream_execution_id),
+	FFC_FLD(TEXT, ff_edge_info, dependency_kind),
+	FFC_FLD(TEXT, ff_edge_info, satisfaction_condition),
+	FFC_FLD(TEXT, ff_edge_info, data_passing_ref),
+	FFC_FLD(TEXT, ff_edge_info, edge_state),
+	FFC_FLD(I64, ff_edge_info, created_at_ms),
+	FFC_FLD(TEXT, ff_edge_info, created_by),
+	FFC_FLD(I64, ff_edge_info, applied_at_ms),
+	FFC_FLD(TEXT, ff_edge_info, resolution),
+	FFC_FLD(I64, ff_edge_info, resolved_at_ms),
+};
 
 void
 ff_edge_info_clear(ff_edge_info *e)
 {
-	if (e == NULL)
-		return;
-	free(e->edge_id);
-	free(e->flow_id);
-	free(e->upstream_execution_id);
-	free(e->downstream_execution_id);
-	free(e->dependency_kind);
-	free(e->satisfaction_condition);
-	free(e->data_passing_ref);
-	free(e->edge_state);
-	free(e->created_by);
-	free(e->resolution);
-	memset(e, 0, sizeof(*e));
-}
-
-static ff_status
-decode_edge(ff_client *c, const PGresult *res, int row, ff_edge_info *e)
-{
-	ff_status	s = FF_OK;
-
-	TRY(ffc_get_text(c, res, row, 0, &e->edge_id));
-	TRY(ffc_get_text(c, res, row, 1, &e->flow_id));
-	TRY(ffc_get_text(c, res, row, 2, &e->upstream_execution_id));
-	TRY(ffc_get_text(c, res, row, 3, &e->downstream_execution_id));
-	TRY(ffc_get_text(c, res, row, 4, &e->dependency_kind));
-	TRY(ffc_get_text(c, res, row, 5, &e->satisfaction_condition));
-	TRY(ffc_get_text(c, res, row, 6, &e->data_passing_ref));
-	TRY(ffc_get_text(c, res, row, 7, &e->edge_state));
-	TRY(ffc_get_int64(c, res, row, 8, &e->created_at_ms));
-	TRY(ffc_get_text(c, res, row, 9, &e->created_by));
-	TRY(ffc_get_int64(c, res, row, 10, &e->applied_at_ms));
-	TRY(ffc_get_text(c, res, row, 11, &e->resolution));
-	TRY(ffc_get_int64(c, res, row, 12, &e->resolved_at_ms));
-	return s;
+	FFC_CLEAR_RECORD(e, edge_fields);
 }
 
 void
 ff_edge_list_clear(ff_edge_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-		ff_edge_info_clear(&l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, edge_fields);
 }
 
 ff_status
@@ -1052,39 +682,17 @@ ff_client_list_edges(ff_client *c, const char *flow_id, ff_edge_direction direct
 					 const char *execution_id, ff_edge_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_edge_list l = {0};
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_list_edges: out is required");
+		return ffc_usage(c, "ff_client_list_edges: out is required");
 	memset(out, 0, sizeof(*out));
 	if (direction != FF_EDGES_OUTGOING && direction != FF_EDGES_INCOMING)
-		return usage(c, "ff_client_list_edges: direction must be FF_EDGES_OUTGOING or FF_EDGES_INCOMING");
+		return ffc_usage(c, "ff_client_list_edges: direction must be FF_EDGES_OUTGOING or FF_EDGES_INCOMING");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, direction == FF_EDGES_OUTGOING ? "outgoing" : "incoming");
 	ffc_param_text(&p, execution_id);
-	s = ffc_run(c, &st_list_edges, &p, EDGE_COLS, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	if (n > 0 && (l.items = calloc((size_t) n, sizeof(*l.items))) == NULL)
-		s = oom(c);
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		l.count++;
-		s = decode_edge(c, res, i, &l.items[i]);
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_edge_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	return FFC_RUN_LIST(c, &st_list_edges, &p, edge_fields, out);
 }
 
 ff_status
@@ -1092,37 +700,20 @@ ff_client_describe_edge(ff_client *c, const char *flow_id, const char *edge_id,
 						ff_edge_info *out, bool *found)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_edge_info e = {0};
 	bool		f = false;
+	ff_status	s;
 
 	if (found)
 		*found = false;
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_describe_edge: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_describe_edge: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, edge_id);
-	s = ffc_run(c, &st_describe_edge, &p, EDGE_COLS, &res);
-	if (s != FF_OK)
-		return s;
-	if (PQntuples(res) > 0)
-	{
-		f = true;
-		s = decode_edge(c, res, 0, &e);
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_edge_info_clear(&e);
-		return s;
-	}
-	*out = e;
+	s = FFC_RUN_ROW(c, &st_describe_edge, &p, edge_fields, out, &f);
 	if (found)
 		*found = f;
-	return FF_OK;
+	return s;
 }
 
 ff_status
@@ -1131,38 +722,26 @@ ff_client_resolve_execution_flow_id(ff_client *c, const char *execution_id, char
 	ffc_params	p;
 
 	if (c == NULL || flow_id_out == NULL)
-		return usage(c, "ff_client_resolve_execution_flow_id: flow_id_out is required");
-	*flow_id_out = NULL;
+		return ffc_usage(c, "ff_client_resolve_execution_flow_id: flow_id_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	return scalar_text(c, &st_resolve, &p, flow_id_out);
+	return ffc_scalar_text(c, &st_resolve, &p, flow_id_out);
 }
 
 ff_status
 ff_client_evaluate_flow_eligibility(ff_client *c, const char *execution_id,
 									ff_flow_eligibility *out)
 {
+	static const ffc_field eligibility_field[] = {
+		{FFC_F_ENUM | FFC_F_NOTNULL, 0, FFC_LEN(eligibility_names), eligibility_names}
+	};
 	ffc_params	p;
-	char	   *v = NULL;
-	ff_status	s;
-	int			e;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_evaluate_flow_eligibility: out is required");
-	*out = 0;
+		return ffc_usage(c, "ff_client_evaluate_flow_eligibility: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = scalar_text(c, &st_eligibility, &p, &v);
-	if (s != FF_OK)
-		return s;
-	e = index_of(eligibility_names, sizeof(eligibility_names) / sizeof(eligibility_names[0]), v);
-	if (e == 0)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected flow eligibility \"%s\"",
-						  v ? v : "(null)");
-	else
-		*out = (ff_flow_eligibility) e;
-	free(v);
-	return s;
+	return FFC_RUN_ROW(c, &st_eligibility, &p, eligibility_field, out, NULL);
 }
 
 ff_status
@@ -1171,20 +750,17 @@ ff_client_get_flow_tag(ff_client *c, const char *flow_id, const char *key, char 
 	ffc_params	p;
 
 	if (c == NULL || value_out == NULL)
-		return usage(c, "ff_client_get_flow_tag: value_out is required");
-	*value_out = NULL;
+		return ffc_usage(c, "ff_client_get_flow_tag: value_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, key);
-	return scalar_text(c, &st_get_tag, &p, value_out);
+	return ffc_scalar_text(c, &st_get_tag, &p, value_out);
 }
 
 ff_status
 ff_client_set_flow_tag(ff_client *c, const char *flow_id, const char *key, const char *value)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
 
 	if (c == NULL)
 		return FF_ERR_USAGE;
@@ -1192,104 +768,61 @@ ff_client_set_flow_tag(ff_client *c, const char *flow_id, const char *key, const
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, key);
 	ffc_param_text(&p, value);
-	s = ffc_run(c, &st_set_tag, &p, 1, &res);
-	if (s == FF_OK)
-		PQclear(res);
-	return s;
+	return ffc_run_discard(c, &st_set_tag, &p);
 }
+
+static const ffc_field summary_fields[] = {
+	FFC_FLD(BOOL, ff_flow_summary, projected),
+	FFC_FLD(I64, ff_flow_summary, total_members),
+	FFC_FLD(I32, ff_flow_summary, members_completed),
+	FFC_FLD(I32, ff_flow_summary, members_failed),
+	FFC_FLD(I32, ff_flow_summary, members_cancelled),
+	FFC_FLD(I32, ff_flow_summary, members_expired),
+	FFC_FLD(I32, ff_flow_summary, members_skipped),
+	FFC_FLD(I32, ff_flow_summary, members_active),
+	FFC_FLD(I32, ff_flow_summary, members_suspended),
+	FFC_FLD(I32, ff_flow_summary, members_waiting),
+	FFC_FLD(I32, ff_flow_summary, members_delayed),
+	FFC_FLD(I32, ff_flow_summary, members_rate_limited),
+	FFC_FLD(I32, ff_flow_summary, members_waiting_children),
+	FFC_FLD(TEXT, ff_flow_summary, public_flow_state),
+};
 
 void
 ff_flow_summary_clear(ff_flow_summary *x)
 {
-	if (x == NULL)
-		return;
-	free(x->public_flow_state);
-	memset(x, 0, sizeof(*x));
+	FFC_CLEAR_RECORD(x, summary_fields);
 }
 
 ff_status
 ff_client_project_flow_summary(ff_client *c, const char *flow_id, ff_flow_summary *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_flow_summary x = {0};
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_project_flow_summary: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_project_flow_summary: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
-	s = ffc_run(c, &st_summary, &p, 14, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_bool(c, res, 0, 0, &x.projected));
-	TRY(ffc_get_int64(c, res, 0, 1, &x.total_members));
-	TRY(ffc_get_int32(c, res, 0, 2, &x.members_completed));
-	TRY(ffc_get_int32(c, res, 0, 3, &x.members_failed));
-	TRY(ffc_get_int32(c, res, 0, 4, &x.members_cancelled));
-	TRY(ffc_get_int32(c, res, 0, 5, &x.members_expired));
-	TRY(ffc_get_int32(c, res, 0, 6, &x.members_skipped));
-	TRY(ffc_get_int32(c, res, 0, 7, &x.members_active));
-	TRY(ffc_get_int32(c, res, 0, 8, &x.members_suspended));
-	TRY(ffc_get_int32(c, res, 0, 9, &x.members_waiting));
-	TRY(ffc_get_int32(c, res, 0, 10, &x.members_delayed));
-	TRY(ffc_get_int32(c, res, 0, 11, &x.members_rate_limited));
-	TRY(ffc_get_int32(c, res, 0, 12, &x.members_waiting_children));
-	TRY(ffc_get_text(c, res, 0, 13, &x.public_flow_state));
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_flow_summary_clear(&x);
-		return s;
-	}
-	*out = x;
-	return FF_OK;
+	return FFC_RUN_ROW(c, &st_summary, &p, summary_fields, out, NULL);
 }
 
 /* ------------------------------------------------------------------------
  * reconcilers
  * ------------------------------------------------------------------------ */
-static ff_status
-reconcile(ff_client *c, const ffc_stmt *st, int32_t batch_size, int32_t *changed)
-{
-	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	int32_t		n = 0;
-
-	if (changed)
-		*changed = 0;
-	if (c == NULL)
-		return FF_ERR_USAGE;
-	ffc_params_init(&p);
-	ffc_param_int32_or_null(&p, batch_size, batch_size == 0);
-	s = ffc_run(c, st, &p, 1, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_int32(c, res, 0, 0, &n));
-	PQclear(res);
-	if (s == FF_OK && changed)
-		*changed = n;
-	return s;
-}
-
 ff_status
 ff_client_reconcile_dependencies(ff_client *c, int32_t batch_size, int32_t *changed)
 {
-	return reconcile(c, &st_rec_dependencies, batch_size, changed);
+	return ffc_reconcile(c, &st_rec_dependencies, batch_size, changed);
 }
 
 ff_status
 ff_client_reconcile_sibling_cancel(ff_client *c, int32_t batch_size, int32_t *changed)
 {
-	return reconcile(c, &st_rec_sibling_cancel, batch_size, changed);
+	return ffc_reconcile(c, &st_rec_sibling_cancel, batch_size, changed);
 }
 
 ff_status
 ff_client_reconcile_cancel_backlog(ff_client *c, int32_t batch_size, int32_t *changed)
 {
-	return reconcile(c, &st_rec_cancel_backlog, batch_size, changed);
+	return ffc_reconcile(c, &st_rec_cancel_backlog, batch_size, changed);
 }

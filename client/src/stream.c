@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +28,6 @@
 #define B	FFC_BYTEAOID
 #define I4	FFC_INT4OID
 #define F8	701				/* float8 */
-
-#define TRY(expr) do { if (s == FF_OK) s = (expr); } while (0)
 
 static const ffc_stmt st_append = {
 	"ff_c_append_frame",
@@ -86,43 +85,6 @@ static const char *const mode_names[] = {"durable", "summary", "best_effort"};
  * helpers
  * ------------------------------------------------------------------------ */
 static ff_status
-get_float8(ff_client *c, const PGresult *res, int row, int col, double *out)
-{
-	const unsigned char *v = (const unsigned char *) PQgetvalue(res, row, col);
-	uint64_t	u = 0;
-
-	*out = 0;
-	if (PQgetisnull(res, row, col))
-		return FF_OK;
-	if (PQftype(res, col) != F8 || PQgetlength(res, row, col) != 8)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: column \"%s\" is not float8",
-							 PQfname(res, col));
-	for (int i = 0; i < 8; i++)
-		u = (u << 8) | v[i];
-	memcpy(out, &u, sizeof(*out));
-	return FF_OK;
-}
-
-/* a text column into a fixed buffer (frame ids) */
-static ff_status
-get_id(ff_client *c, const PGresult *res, int row, int col, char *buf, size_t len)
-{
-	char	   *v = NULL;
-	ff_status	s = ffc_get_text(c, res, row, col, &v);
-
-	buf[0] = '\0';
-	if (s == FF_OK && v != NULL)
-	{
-		if (strlen(v) >= len)
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: frame id \"%s\" too long", v);
-		else
-			strcpy(buf, v);
-	}
-	free(v);
-	return s;
-}
-
-static ff_status
 check_id_args(ff_client *c, const char *execution_id, int32_t attempt_index)
 {
 	if (execution_id == NULL)
@@ -133,23 +95,41 @@ check_id_args(ff_client *c, const char *execution_id, int32_t attempt_index)
 	return FF_OK;
 }
 
-static void
-param_attempt(ffc_params *p, int32_t attempt_index)
+/* the checks of the calls naming an attempt's stream, then its parameters */
+static ff_status
+stream_params(ff_client *c, const char *execution_id, int32_t attempt_index, void *out,
+			  size_t out_size, ffc_params *p)
 {
+	ff_status	s;
+
+	if (c == NULL || out == NULL)
+		return ffc_usage(c, "out is required");
+	memset(out, 0, out_size);
+	if ((s = check_id_args(c, execution_id, attempt_index)) != FF_OK)
+		return s;
+	ffc_params_init(p);
+	ffc_param_text(p, execution_id);
 	ffc_param_int32_or_null(p, attempt_index, attempt_index == FF_CURRENT_ATTEMPT);
+	return FF_OK;
 }
 
 /* ------------------------------------------------------------------------
  * append
  * ------------------------------------------------------------------------ */
+static const ffc_field append_fields[] = {
+	FFC_FLD_CHARS(ff_append_result, frame_id),
+	FFC_FLD(I64, ff_append_result, ts_ms),
+	FFC_FLD(I32, ff_append_result, seq),
+	FFC_FLD(I64, ff_append_result, frame_count),
+	FFC_FLD(I64, ff_append_result, summary_version),
+	FFC_FLD(I32, ff_append_result, maxlen_applied),
+};
+
 ff_status
 ff_client_append_frame(ff_client *c, const ff_handle *handle, const ff_frame_args *args,
 					   ff_append_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_append_result r;
 	char		alpha[64];
 
 	if (c == NULL)
@@ -163,7 +143,6 @@ ff_client_append_frame(ff_client *c, const ff_handle *handle, const ff_frame_arg
 	if (args->payload == NULL && args->payload_len > 0)
 		return ffc_set_error(c, FF_ERR_USAGE, "payload is NULL but payload_len is %zu",
 							 args->payload_len);
-	memset(&r, 0, sizeof(r));
 	ffc_params_init(&p);
 	ffc_param_bytes(&p, handle->data, handle->len, false);
 	ffc_param_text(&p, args->frame_type);
@@ -176,23 +155,7 @@ ff_client_append_frame(ff_client *c, const ff_handle *handle, const ff_frame_arg
 	ffc_param_int32_or_null(&p, args->maxlen_ceiling, args->maxlen_ceiling == 0);
 	snprintf(alpha, sizeof(alpha), "%.17g", args->ema_alpha);
 	ffc_param_text(&p, args->ema_alpha == 0 ? NULL : alpha);
-	s = ffc_exec(c, &st_append, &p, &res);
-	ffc_params_free(&p);
-	if (s != FF_OK)
-		return s;
-	s = ffc_expect_columns(c, res, 6);
-	if (s == FF_OK && PQntuples(res) != 1)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows", PQntuples(res));
-	TRY(get_id(c, res, 0, 0, r.frame_id, sizeof(r.frame_id)));
-	TRY(ffc_get_int64(c, res, 0, 1, &r.ts_ms));
-	TRY(ffc_get_int32(c, res, 0, 2, &r.seq));
-	TRY(ffc_get_int64(c, res, 0, 3, &r.frame_count));
-	TRY(ffc_get_int64(c, res, 0, 4, &r.summary_version));
-	TRY(ffc_get_int32(c, res, 0, 5, &r.maxlen_applied));
-	PQclear(res);
-	if (s == FF_OK && out)
-		*out = r;
-	return s;
+	return FFC_RUN_ROW(c, &st_append, &p, append_fields, out, NULL);
 }
 
 ff_status
@@ -206,82 +169,52 @@ ff_job_append_frame(ff_job *job, const ff_frame_args *args, ff_append_result *ou
 /* ------------------------------------------------------------------------
  * read and tail
  * ------------------------------------------------------------------------ */
+/* FRAME_COLUMNS: the stream's attempt and closing, then one frame */
+static const ffc_field frame_list_fields[] = {
+	FFC_FLD(I32, ff_frame_list, attempt_index),
+	FFC_FLD2(I64_HAS, ff_frame_list, closed_at_ms, closed),
+	FFC_FLD(TEXT, ff_frame_list, closed_reason),
+};
+
+static const ffc_field frame_fields[] = {
+	FFC_FLD_CHARS(ff_frame, frame_id),
+	FFC_FLD(I64, ff_frame, ts_ms),
+	FFC_FLD(I32, ff_frame, seq),
+	FFC_FLD(TEXT, ff_frame, mode),
+	FFC_FLD(TEXT, ff_frame, frame_type),
+	FFC_FLD(TEXT, ff_frame, encoding),
+	FFC_FLD(TEXT, ff_frame, correlation_id),
+	FFC_FLD(I64, ff_frame, summary_version),
+	FFC_FLD_REQ(BYTES, ff_frame, payload),
+};
+
 void
 ff_frame_list_clear(ff_frame_list *l)
 {
 	if (l == NULL)
 		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		ff_frame   *f = &l->items[i];
-
-		free(f->mode);
-		free(f->frame_type);
-		free(f->encoding);
-		free(f->correlation_id);
-		ff_bytes_clear(&f->payload);
-	}
-	free(l->items);
-	free(l->closed_reason);
-	memset(l, 0, sizeof(*l));
+	ffc_free_list(frame_fields, FFC_NF(frame_fields), sizeof(ff_frame), l->items, l->count);
+	FFC_CLEAR_RECORD(l, frame_list_fields);
 }
 
-/* decodes a st_read / st_tail result: the closing, then the frames */
-static ff_status
-decode_frames(ff_client *c, const PGresult *res, ff_frame_list *out)
-{
-	ff_frame_list l;
-	ff_status	s = ffc_expect_columns(c, res, 12);
-	int			n = PQntuples(res);
-
-	memset(&l, 0, sizeof(l));
-	if (s == FF_OK && n < 1)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: no stream row");
-	TRY(ffc_get_int32(c, res, 0, 0, &l.attempt_index));
-	TRY(ffc_get_int64(c, res, 0, 1, &l.closed_at_ms));
-	TRY(ffc_get_text(c, res, 0, 2, &l.closed_reason));
-	if (s == FF_OK)
-		l.closed = !ffc_isnull(res, 0, 1);
-	/* a stream with no frame in range is one row with NULL frame columns */
-	if (s == FF_OK && !(n == 1 && ffc_isnull(res, 0, 3)) &&
-		(l.items = ffc_calloc((size_t) n, sizeof(*l.items))) == NULL)
-		s = ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-	for (int i = 0; i < n && s == FF_OK && l.items != NULL; i++)
-	{
-		ff_frame   *f = &l.items[i];
-
-		l.count++;
-		TRY(get_id(c, res, i, 3, f->frame_id, sizeof(f->frame_id)));
-		TRY(ffc_get_int64(c, res, i, 4, &f->ts_ms));
-		TRY(ffc_get_int32(c, res, i, 5, &f->seq));
-		TRY(ffc_get_text(c, res, i, 6, &f->mode));
-		TRY(ffc_get_text(c, res, i, 7, &f->frame_type));
-		TRY(ffc_get_text(c, res, i, 8, &f->encoding));
-		TRY(ffc_get_text(c, res, i, 9, &f->correlation_id));
-		TRY(ffc_get_int64(c, res, i, 10, &f->summary_version));
-		TRY(ffc_get_bytes(c, res, i, 11, &f->payload));
-		if (s == FF_OK && f->payload.data == NULL)
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: a frame without payload");
-	}
-	if (s != FF_OK)
-	{
-		ff_frame_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
-}
-
+/* runs st_read / st_tail (freeing p) into *out (zeroed first) */
 static ff_status
 run_frames(ff_client *c, const ffc_stmt *st, ffc_params *p, ff_frame_list *out)
 {
 	PGresult   *res;
-	ff_status	s = ffc_exec(c, st, p, &res);
+	ff_status	s;
 
+	memset(out, 0, sizeof(*out));
+	s = ffc_run(c, st, p, FFC_NF(frame_list_fields) + FFC_NF(frame_fields), &res);
 	if (s != FF_OK)
 		return s;
-	s = decode_frames(c, res, out);
+	/* a stream with no frame in range is one row with NULL frame columns */
+	s = ffc_decode_nested(c, res, frame_list_fields, FFC_NF(frame_list_fields), out,
+						  frame_fields, FFC_NF(frame_fields), sizeof(ff_frame),
+						  (void **) &out->items, &out->count);
 	PQclear(res);
+	if (s != FF_OK)
+		ff_frame_list_clear(out);
 	return s;
 }
 
@@ -290,22 +223,14 @@ ff_client_read_stream(ff_client *c, const char *execution_id, int32_t attempt_in
 					  const char *from, const char *to, int32_t count_limit, ff_frame_list *out)
 {
 	ffc_params	p;
-	ff_status	s;
+	ff_status	s = stream_params(c, execution_id, attempt_index, out, sizeof(*out), &p);
 
-	if (c == NULL || out == NULL)
-		return c ? ffc_set_error(c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
-	memset(out, 0, sizeof(*out));
-	if ((s = check_id_args(c, execution_id, attempt_index)) != FF_OK)
+	if (s != FF_OK)
 		return s;
-	ffc_params_init(&p);
-	ffc_param_text(&p, execution_id);
-	param_attempt(&p, attempt_index);
 	ffc_param_text(&p, from ? from : "start");
 	ffc_param_text(&p, to ? to : "end");
-	ffc_param_int32_or_null(&p, count_limit == 0 ? 1000 : count_limit, false);
-	s = run_frames(c, &st_read, &p, out);
-	ffc_params_free(&p);
-	return s;
+	ffc_param_int32_default(&p, count_limit, 1000);
+	return run_frames(c, &st_read, &p, out);
 }
 
 /* one tail read of a resolved attempt */
@@ -314,17 +239,14 @@ tail_once(ff_client *c, const char *execution_id, int32_t attempt_index, const c
 		  int32_t count_limit, ff_tail_visibility visibility, ff_frame_list *out)
 {
 	ffc_params	p;
-	ff_status	s;
 
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	param_attempt(&p, attempt_index);
+	ffc_param_int32_or_null(&p, attempt_index, attempt_index == FF_CURRENT_ATTEMPT);
 	ffc_param_text(&p, after);
 	ffc_param_int32_or_null(&p, count_limit, false);
 	ffc_param_text(&p, visibility == FF_TAIL_EXCLUDE_BEST_EFFORT ? "exclude_best_effort" : "all");
-	s = run_frames(c, &st_tail, &p, out);
-	ffc_params_free(&p);
-	return s;
+	return run_frames(c, &st_tail, &p, out);
 }
 
 ff_status
@@ -338,7 +260,7 @@ ff_client_tail_stream(ff_client *c, const char *execution_id, int32_t attempt_in
 	char	   *channel;
 
 	if (c == NULL || out == NULL)
-		return c ? ffc_set_error(c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
+		return ffc_usage(c, "out is required");
 	memset(out, 0, sizeof(*out));
 	if ((s = check_id_args(c, execution_id, attempt_index)) != FF_OK)
 		return s;
@@ -424,16 +346,29 @@ ff_client_tail_stream(ff_client *c, const char *execution_id, int32_t attempt_in
 /* ------------------------------------------------------------------------
  * info, summary, retention
  * ------------------------------------------------------------------------ */
+static const ffc_field info_fields[] = {
+	FFC_FLD(TEXT, ff_stream_info, execution_id),
+	FFC_FLD(I32, ff_stream_info, attempt_index),
+	FFC_FLD_REQ(TEXT, ff_stream_info, channel),
+	FFC_FLD2(I64_HAS, ff_stream_info, closed_at_ms, closed),
+	FFC_FLD(TEXT, ff_stream_info, closed_reason),
+	FFC_FLD(TEXT, ff_stream_info, last_frame_id),
+	FFC_FLD(I64, ff_stream_info, frame_count),
+	FFC_FLD(I64, ff_stream_info, retained_frames),
+	FFC_FLD(I64, ff_stream_info, total_bytes),
+	FFC_FLD(I64, ff_stream_info, first_frame_at_ms),
+	FFC_FLD(I64, ff_stream_info, last_frame_at_ms),
+	FFC_FLD(BOOL, ff_stream_info, has_durable_frame),
+	FFC_FLD(I64, ff_stream_info, summary_version),
+	FFC_FLD(F64, ff_stream_info, ema_rate_hz),
+	FFC_FLD(I32, ff_stream_info, maxlen_applied_last),
+	FFC_FLD(I64, ff_stream_info, retention_trimmed_at_ms),
+};
+
 void
 ff_stream_info_clear(ff_stream_info *i)
 {
-	if (i == NULL)
-		return;
-	free(i->execution_id);
-	free(i->channel);
-	free(i->closed_reason);
-	free(i->last_frame_id);
-	memset(i, 0, sizeof(*i));
+	FFC_CLEAR_RECORD(i, info_fields);
 }
 
 ff_status
@@ -441,64 +376,25 @@ ff_client_stream_info(ff_client *c, const char *execution_id, int32_t attempt_in
 					  ff_stream_info *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_stream_info i;
+	ff_status	s = stream_params(c, execution_id, attempt_index, out, sizeof(*out), &p);
 
-	if (c == NULL || out == NULL)
-		return c ? ffc_set_error(c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
-	memset(out, 0, sizeof(*out));
-	if ((s = check_id_args(c, execution_id, attempt_index)) != FF_OK)
-		return s;
-	ffc_params_init(&p);
-	ffc_param_text(&p, execution_id);
-	param_attempt(&p, attempt_index);
-	s = ffc_exec(c, &st_info, &p, &res);
-	ffc_params_free(&p);
 	if (s != FF_OK)
 		return s;
-	memset(&i, 0, sizeof(i));
-	s = ffc_expect_columns(c, res, 16);
-	if (s == FF_OK && PQntuples(res) != 1)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows", PQntuples(res));
-	TRY(ffc_get_text(c, res, 0, 0, &i.execution_id));
-	TRY(ffc_get_int32(c, res, 0, 1, &i.attempt_index));
-	TRY(ffc_get_text(c, res, 0, 2, &i.channel));
-	if (s == FF_OK)
-		i.closed = !ffc_isnull(res, 0, 3);
-	TRY(ffc_get_int64(c, res, 0, 3, &i.closed_at_ms));
-	TRY(ffc_get_text(c, res, 0, 4, &i.closed_reason));
-	TRY(ffc_get_text(c, res, 0, 5, &i.last_frame_id));
-	TRY(ffc_get_int64(c, res, 0, 6, &i.frame_count));
-	TRY(ffc_get_int64(c, res, 0, 7, &i.retained_frames));
-	TRY(ffc_get_int64(c, res, 0, 8, &i.total_bytes));
-	TRY(ffc_get_int64(c, res, 0, 9, &i.first_frame_at_ms));
-	TRY(ffc_get_int64(c, res, 0, 10, &i.last_frame_at_ms));
-	TRY(ffc_get_bool(c, res, 0, 11, &i.has_durable_frame));
-	TRY(ffc_get_int64(c, res, 0, 12, &i.summary_version));
-	TRY(get_float8(c, res, 0, 13, &i.ema_rate_hz));
-	TRY(ffc_get_int32(c, res, 0, 14, &i.maxlen_applied_last));
-	TRY(ffc_get_int64(c, res, 0, 15, &i.retention_trimmed_at_ms));
-	PQclear(res);
-	if (s == FF_OK && i.channel == NULL)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: no channel");
-	if (s != FF_OK)
-	{
-		ff_stream_info_clear(&i);
-		return s;
-	}
-	*out = i;
-	return FF_OK;
+	return FFC_RUN_ROW(c, &st_info, &p, info_fields, out, NULL);
 }
+
+static const ffc_field summary_fields[] = {
+	FFC_FLD(TEXT, ff_stream_summary, document_json),
+	FFC_FLD(I64, ff_stream_summary, version),
+	FFC_FLD(TEXT, ff_stream_summary, patch_kind),
+	FFC_FLD(I64, ff_stream_summary, first_applied_ms),
+	FFC_FLD(I64, ff_stream_summary, last_updated_ms),
+};
 
 void
 ff_stream_summary_clear(ff_stream_summary *sm)
 {
-	if (sm == NULL)
-		return;
-	free(sm->document_json);
-	free(sm->patch_kind);
-	memset(sm, 0, sizeof(*sm));
+	FFC_CLEAR_RECORD(sm, summary_fields);
 }
 
 ff_status
@@ -506,69 +402,15 @@ ff_client_read_summary(ff_client *c, const char *execution_id, int32_t attempt_i
 					   ff_stream_summary *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_stream_summary sm;
+	ff_status	s = stream_params(c, execution_id, attempt_index, out, sizeof(*out), &p);
 
-	if (c == NULL || out == NULL)
-		return c ? ffc_set_error(c, FF_ERR_USAGE, "out is required") : FF_ERR_USAGE;
-	memset(out, 0, sizeof(*out));
-	if ((s = check_id_args(c, execution_id, attempt_index)) != FF_OK)
-		return s;
-	ffc_params_init(&p);
-	ffc_param_text(&p, execution_id);
-	param_attempt(&p, attempt_index);
-	s = ffc_exec(c, &st_summary, &p, &res);
-	ffc_params_free(&p);
 	if (s != FF_OK)
 		return s;
-	memset(&sm, 0, sizeof(sm));
-	s = ffc_expect_columns(c, res, 5);
-	if (s == FF_OK && PQntuples(res) > 1)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows", PQntuples(res));
-	if (s == FF_OK && PQntuples(res) == 1)
-	{
-		sm.found = true;
-		TRY(ffc_get_text(c, res, 0, 0, &sm.document_json));
-		TRY(ffc_get_int64(c, res, 0, 1, &sm.version));
-		TRY(ffc_get_text(c, res, 0, 2, &sm.patch_kind));
-		TRY(ffc_get_int64(c, res, 0, 3, &sm.first_applied_ms));
-		TRY(ffc_get_int64(c, res, 0, 4, &sm.last_updated_ms));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_stream_summary_clear(&sm);
-		return s;
-	}
-	*out = sm;
-	return FF_OK;
+	return FFC_RUN_ROW(c, &st_summary, &p, summary_fields, out, &out->found);
 }
 
 ff_status
 ff_client_reconcile_stream_retention(ff_client *c, int32_t batch_size, int32_t *changed)
 {
-	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	int32_t		n = 0;
-
-	if (changed)
-		*changed = 0;
-	if (c == NULL)
-		return FF_ERR_USAGE;
-	ffc_params_init(&p);
-	ffc_param_int32_or_null(&p, batch_size, batch_size == 0);
-	s = ffc_exec(c, &st_retention, &p, &res);
-	ffc_params_free(&p);
-	if (s != FF_OK)
-		return s;
-	s = ffc_expect_columns(c, res, 1);
-	if (s == FF_OK && PQntuples(res) != 1)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %d rows", PQntuples(res));
-	TRY(ffc_get_int32(c, res, 0, 0, &n));
-	PQclear(res);
-	if (s == FF_OK && changed)
-		*changed = n;
-	return s;
+	return ffc_reconcile(c, &st_retention, batch_size, changed);
 }

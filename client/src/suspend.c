@@ -10,6 +10,7 @@
  * arguments (bindings, conditions, resume policies) are sent as text to
  * jsonb parameters; NULL arguments let the engine apply its defaults.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +24,6 @@
 #define TA FFC_TEXTARRAYOID
 #define J FFC_JSONBOID
 #define U FFC_UUIDOID
-
-#define TRY(expr) do { if (s == FF_OK) s = (expr); } while (0)
 
 /* ------------------------------------------------------------------------
  * statements
@@ -190,30 +189,6 @@ static const ffc_stmt st_signal_events = {
 /* ------------------------------------------------------------------------
  * helpers
  * ------------------------------------------------------------------------ */
-static ff_status
-usage(ff_client *c, const char *what)
-{
-	if (c == NULL)
-		return FF_ERR_USAGE;
-	return ffc_set_error(c, FF_ERR_USAGE, "%s", what);
-}
-
-static void
-param_handle(ffc_params *p, const ff_handle *h)
-{
-	ffc_param_bytes(p, h ? h->data : NULL, h ? h->len : 0, h == NULL || h->data == NULL);
-}
-
-/* the list items array for n rows (NULL and FF_OK for none) */
-static ff_status
-alloc_items(ff_client *c, int n, size_t size, void **items)
-{
-	*items = NULL;
-	if (n <= 0)
-		return FF_OK;
-	*items = ffc_calloc((size_t) n, size);
-	return *items ? FF_OK : ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-}
 
 /* 0 = "engine default" (NULL); the NO_* sentinel (-1) = the engine's 0 */
 static void
@@ -225,136 +200,36 @@ param_limit(ffc_params *p, int64_t v)
 		ffc_param_int64(p, v == -1 ? 0 : v);
 }
 
-static uint32_t
-be32(const unsigned char *p)
-{
-	return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
-}
-
-/* A binary text[] (one dimension, no NULL elements expected) */
-static ff_status
-get_text_array(ff_client *c, const PGresult *res, int row, int col, char ***out, size_t *n_out)
-{
-	const unsigned char *v = (const unsigned char *) PQgetvalue(res, row, col);
-	size_t		len = (size_t) PQgetlength(res, row, col);
-	size_t		pos;
-	uint32_t	ndim;
-	uint32_t	n = 0;
-	char	  **items;
-
-	*out = NULL;
-	*n_out = 0;
-	if (PQgetisnull(res, row, col))
-		return FF_OK;
-	if (PQftype(res, col) != FFC_TEXTARRAYOID || len < 12)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: column \"%s\" is not text[]",
-							 PQfname(res, col));
-	ndim = be32(v);
-	if (ndim == 0)
-		return FF_OK;
-	if (ndim != 1 || len < 20)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: %u-dimensional array", ndim);
-	n = be32(v + 12);
-	pos = 20;
-	if (n > len / 4)
-		return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: malformed array");
-	items = ffc_calloc(n, sizeof(char *));
-	if (items == NULL)
-		return ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-	for (uint32_t i = 0; i < n; i++)
-	{
-		uint32_t	elen;
-
-		if (pos + 4 > len)
-			goto malformed;
-		elen = be32(v + pos);
-		pos += 4;
-		if (elen == 0xffffffffu)
-		{
-			items[i] = ffc_strdup("");	/* a NULL element: shown as empty */
-		}
-		else
-		{
-			if (elen > len - pos)
-				goto malformed;
-			items[i] = malloc((size_t) elen + 1);
-			if (items[i])
-			{
-				memcpy(items[i], v + pos, elen);
-				items[i][elen] = '\0';
-			}
-			pos += elen;
-		}
-		if (items[i] == NULL)
-		{
-			for (uint32_t k = 0; k < i; k++)
-				free(items[k]);
-			free(items);
-			return ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");
-		}
-	}
-	*out = items;
-	*n_out = n;
-	return FF_OK;
-
-malformed:
-	for (uint32_t k = 0; k < n; k++)
-		free(items[k]);
-	free(items);
-	return ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: malformed array");
-}
-
-static ff_status
-scalar_int32(ff_client *c, const ffc_stmt *st, ffc_params *p, int32_t *out)
-{
-	PGresult   *res;
-	ff_status	s = ffc_run(c, st, p, 1, &res);
-
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_int32(c, res, 0, 0, out));
-	PQclear(res);
-	return s;
-}
-
-static ff_status
-scalar_text(ff_client *c, const ffc_stmt *st, ffc_params *p, char **out)
-{
-	PGresult   *res;
-	ff_status	s = ffc_run(c, st, p, 1, &res);
-	char	   *v = NULL;
-
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &v));
-	PQclear(res);
-	if (s == FF_OK)
-		*out = v;
-	else
-		free(v);
-	return s;
-}
-
 /* ------------------------------------------------------------------------
  * suspend
  * ------------------------------------------------------------------------ */
+static const char *const suspend_outcome_names[] = {NULL, "suspended", "already_satisfied"};
+
+/* every row: the suspension's columns around one waitpoint's (SUSPEND_COLS) */
+static const ffc_field suspend_fields[] = {
+	FFC_FLD_ENUM_REQ(ff_suspend_result, outcome, suspend_outcome_names),
+	FFC_FLD(TEXT, ff_suspend_result, suspension_id),
+	FFC_FLD_SKIP, FFC_FLD_SKIP, FFC_FLD_SKIP, FFC_FLD_SKIP,
+	FFC_FLD(HANDLE, ff_suspend_result, handle),
+};
+
+#define SUSPEND_WAITPOINT_COL 2
+
+static const ffc_field waitpoint_fields[] = {
+	FFC_FLD(I32, ff_suspend_waitpoint, index),
+	FFC_FLD(TEXT, ff_suspend_waitpoint, waitpoint_id),
+	FFC_FLD(TEXT, ff_suspend_waitpoint, waitpoint_key),
+	FFC_FLD(TEXT, ff_suspend_waitpoint, waitpoint_token),
+};
+
 void
 ff_suspend_result_clear(ff_suspend_result *r)
 {
 	if (r == NULL)
 		return;
-	free(r->suspension_id);
-	for (size_t i = 0; i < r->n_waitpoints; i++)
-	{
-		free(r->waitpoints[i].waitpoint_id);
-		free(r->waitpoints[i].waitpoint_key);
-		free(r->waitpoints[i].waitpoint_token);
-	}
-	free(r->waitpoints);
-	ff_handle_clear(&r->handle);
-	memset(r, 0, sizeof(*r));
+	ffc_free_list(waitpoint_fields, FFC_NF(waitpoint_fields), sizeof(ff_suspend_waitpoint),
+				  r->waitpoints, r->n_waitpoints);
+	FFC_CLEAR_RECORD(r, suspend_fields);
 }
 
 static void
@@ -372,54 +247,30 @@ params_suspend_args(ffc_params *p, const ff_suspend_args *a)
 	ffc_param_text(p, a->idempotency_key);
 }
 
+/* runs a suspend statement (freeing p) into *out (may be NULL) */
 static ff_status
-decode_suspend(ff_client *c, PGresult *res, ff_suspend_result *out)
+run_suspend(ff_client *c, const ffc_stmt *st, ffc_params *p, ff_suspend_result *out)
 {
 	ff_suspend_result r = {0};
-	ff_status	s = FF_OK;
-	int			n = PQntuples(res);
-	char	   *outcome = NULL;
-	ff_bytes	h = {0};
+	PGresult   *res;
+	ff_status	s = ffc_run(c, st, p, FFC_NF(suspend_fields), &res);
 
-	if (n < 1)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: suspend returned no rows");
-	TRY(alloc_items(c, n, sizeof(ff_suspend_waitpoint), (void **) &r.waitpoints));
-	TRY(ffc_get_text(c, res, 0, 0, &outcome));
-	TRY(ffc_get_text(c, res, 0, 1, &r.suspension_id));
-	TRY(ffc_get_bytes(c, res, 0, 6, &h));
-	r.handle.data = h.data;
-	r.handle.len = h.len;
-	if (s == FF_OK)
-	{
-		if (outcome && strcmp(outcome, "suspended") == 0)
-			r.outcome = FF_SUSPEND_SUSPENDED;
-		else if (outcome && strcmp(outcome, "already_satisfied") == 0)
-			r.outcome = FF_SUSPEND_ALREADY_SATISFIED;
-		else
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected suspend outcome \"%s\"",
-							  outcome ? outcome : "(null)");
-	}
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_suspend_waitpoint *w = &r.waitpoints[i];
-
-		r.n_waitpoints++;
-		TRY(ffc_get_int32(c, res, i, 2, &w->index));
-		TRY(ffc_get_text(c, res, i, 3, &w->waitpoint_id));
-		TRY(ffc_get_text(c, res, i, 4, &w->waitpoint_key));
-		TRY(ffc_get_text(c, res, i, 5, &w->waitpoint_token));
-	}
-	free(outcome);
 	if (s != FF_OK)
-	{
-		ff_suspend_result_clear(&r);
 		return s;
-	}
-	if (out)
+	if (PQntuples(res) < 1)
+		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: suspend returned no rows");
+	if (s == FF_OK)
+		s = ffc_decode_row(c, res, 0, 0, suspend_fields, FFC_NF(suspend_fields), &r);
+	if (s == FF_OK)
+		s = ffc_decode_rows(c, res, SUSPEND_WAITPOINT_COL, waitpoint_fields,
+							FFC_NF(waitpoint_fields), sizeof(ff_suspend_waitpoint),
+							(void **) &r.waitpoints, &r.n_waitpoints);
+	PQclear(res);
+	if (s == FF_OK && out)
 		*out = r;
 	else
 		ff_suspend_result_clear(&r);
-	return FF_OK;
+	return s;
 }
 
 ff_status
@@ -427,23 +278,16 @@ ff_client_suspend(ff_client *c, const ff_handle *handle, const ff_suspend_args *
 				  ff_suspend_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (c == NULL || a == NULL)
-		return usage(c, "ff_client_suspend: args are required");
+		return ffc_usage(c, "ff_client_suspend: args are required");
 	ffc_params_init(&p);
-	param_handle(&p, handle);
+	ffc_param_handle(&p, handle);
 	params_suspend_args(&p, a);
-	s = ffc_run(c, a->idempotency_key && a->idempotency_key[0] ? &st_suspend_idem : &st_suspend,
-			&p, 7, &res);
-	if (s != FF_OK)
-		return s;
-	s = decode_suspend(c, res, out);
-	PQclear(res);
-	return s;
+	return run_suspend(c, a->idempotency_key && a->idempotency_key[0] ? &st_suspend_idem
+					   : &st_suspend, &p, out);
 }
 
 ff_status
@@ -451,13 +295,11 @@ ff_client_suspend_by_triple(ff_client *c, const ff_lease_triple *t, const ff_sus
 							ff_suspend_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (c == NULL || t == NULL || a == NULL)
-		return usage(c, "ff_client_suspend_by_triple: fence and args are required");
+		return ffc_usage(c, "ff_client_suspend_by_triple: fence and args are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, t->execution_id);
 	params_suspend_args(&p, a);
@@ -465,27 +307,24 @@ ff_client_suspend_by_triple(ff_client *c, const ff_lease_triple *t, const ff_sus
 	ffc_param_int64(&p, t->lease_epoch);
 	ffc_param_text(&p, t->attempt_id);
 	ffc_param_int32_or_null(&p, t->attempt_index, !t->has_attempt_index);
-	s = ffc_run(c, a->idempotency_key && a->idempotency_key[0] ? &st_suspend_triple_idem
-			: &st_suspend_triple, &p, 7, &res);
-	if (s != FF_OK)
-		return s;
-	s = decode_suspend(c, res, out);
-	PQclear(res);
-	return s;
+	return run_suspend(c, a->idempotency_key && a->idempotency_key[0] ? &st_suspend_triple_idem
+					   : &st_suspend_triple, &p, out);
 }
 
 /* ------------------------------------------------------------------------
  * waitpoints
  * ------------------------------------------------------------------------ */
+static const ffc_field created_fields[] = {
+	FFC_FLD(TEXT, ff_waitpoint_created, waitpoint_id),
+	FFC_FLD(TEXT, ff_waitpoint_created, waitpoint_key),
+	FFC_FLD(TEXT, ff_waitpoint_created, waitpoint_token),
+	FFC_FLD(I64, ff_waitpoint_created, expires_at_ms),
+};
+
 void
 ff_waitpoint_created_clear(ff_waitpoint_created *w)
 {
-	if (w == NULL)
-		return;
-	free(w->waitpoint_id);
-	free(w->waitpoint_key);
-	free(w->waitpoint_token);
-	memset(w, 0, sizeof(*w));
+	FFC_CLEAR_RECORD(w, created_fields);
 }
 
 ff_status
@@ -494,34 +333,15 @@ ff_client_create_waitpoint(ff_client *c, const ff_handle *handle, const char *wa
 						   ff_waitpoint_created *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_waitpoint_created w = {0};
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_create_waitpoint: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_create_waitpoint: out is required");
 	ffc_params_init(&p);
-	param_handle(&p, handle);
+	ffc_param_handle(&p, handle);
 	ffc_param_text(&p, waitpoint_key);
 	ffc_param_int64(&p, expires_in_ms);
 	ffc_param_text(&p, waitpoint_id);
-	s = ffc_run(c, &st_create_waitpoint, &p, 4, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &w.waitpoint_id));
-	TRY(ffc_get_text(c, res, 0, 1, &w.waitpoint_key));
-	TRY(ffc_get_text(c, res, 0, 2, &w.waitpoint_token));
-	TRY(ffc_get_int64(c, res, 0, 3, &w.expires_at_ms));
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_waitpoint_created_clear(&w);
-		return s;
-	}
-	*out = w;
-	return FF_OK;
+	return FFC_RUN_ROW(c, &st_create_waitpoint, &p, created_fields, out, NULL);
 }
 
 ff_status
@@ -531,21 +351,21 @@ ff_client_read_waitpoint_token(ff_client *c, const char *partition_key, const ch
 	ffc_params	p;
 
 	if (c == NULL || token_out == NULL)
-		return usage(c, "ff_client_read_waitpoint_token: token_out is required");
-	*token_out = NULL;
+		return ffc_usage(c, "ff_client_read_waitpoint_token: token_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, waitpoint_id);
-	return scalar_text(c, &st_read_token, &p, token_out);
+	return ffc_scalar_text(c, &st_read_token, &p, token_out);
 }
+
+static const char *const close_outcome_names[] = {"closed", "already_closed"};
 
 ff_status
 ff_client_close_waitpoint(ff_client *c, const char *execution_id, const char *waitpoint_id,
 						  const char *reason, bool *already_closed)
 {
+	static const ffc_field closed_field[] = {{FFC_F_FLAG, 0, 2, close_outcome_names}};
 	ffc_params	p;
-	char	   *outcome = NULL;
-	ff_status	s;
 
 	if (already_closed)
 		*already_closed = false;
@@ -555,44 +375,26 @@ ff_client_close_waitpoint(ff_client *c, const char *execution_id, const char *wa
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, waitpoint_id);
 	ffc_param_text(&p, reason ? reason : "proactive_close");
-	s = scalar_text(c, &st_close_waitpoint, &p, &outcome);
-	if (s == FF_OK)
-	{
-		if (outcome && strcmp(outcome, "already_closed") == 0)
-		{
-			if (already_closed)
-				*already_closed = true;
-		}
-		else if (outcome == NULL || strcmp(outcome, "closed") != 0)
-			s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected close outcome \"%s\"",
-							  outcome ? outcome : "(null)");
-	}
-	free(outcome);
-	return s;
+	return FFC_RUN_ROW(c, &st_close_waitpoint, &p, closed_field, already_closed, NULL);
 }
+
+static const ffc_field pending_fields[] = {
+	FFC_FLD(TEXT, ff_pending_waitpoint, waitpoint_id),
+	FFC_FLD(TEXT, ff_pending_waitpoint, waitpoint_key),
+	FFC_FLD(TEXT, ff_pending_waitpoint, state),
+	FFC_FLD2(TEXTS, ff_pending_waitpoint, required_signal_names, n_required_signal_names),
+	FFC_FLD(I64, ff_pending_waitpoint, created_at_ms),
+	FFC_FLD(I64, ff_pending_waitpoint, activated_at_ms),
+	FFC_FLD(I64, ff_pending_waitpoint, expires_at_ms),
+	FFC_FLD(TEXT, ff_pending_waitpoint, execution_id),
+	FFC_FLD(TEXT, ff_pending_waitpoint, token_kid),
+	FFC_FLD(TEXT, ff_pending_waitpoint, token_fingerprint),
+};
 
 void
 ff_pending_waitpoint_list_clear(ff_pending_waitpoint_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		ff_pending_waitpoint *w = &l->items[i];
-
-		free(w->waitpoint_id);
-		free(w->waitpoint_key);
-		free(w->state);
-		for (size_t k = 0; k < w->n_required_signal_names; k++)
-			free(w->required_signal_names[k]);
-		free(w->required_signal_names);
-		free(w->execution_id);
-		free(w->token_kid);
-		free(w->token_fingerprint);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, pending_fields);
 }
 
 ff_status
@@ -600,82 +402,41 @@ ff_client_list_pending_waitpoints(ff_client *c, const char *execution_id, const 
 								  int32_t max_results, ff_pending_waitpoint_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_pending_waitpoint_list l = {0};
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_list_pending_waitpoints: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_list_pending_waitpoints: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, after);
-	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = ffc_run(c, &st_list_pending, &p, 10, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	TRY(alloc_items(c, n, sizeof(*l.items), (void **) &l.items));
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_pending_waitpoint *w = &l.items[i];
-
-		l.count++;
-		TRY(ffc_get_text(c, res, i, 0, &w->waitpoint_id));
-		TRY(ffc_get_text(c, res, i, 1, &w->waitpoint_key));
-		TRY(ffc_get_text(c, res, i, 2, &w->state));
-		TRY(get_text_array(c, res, i, 3, &w->required_signal_names, &w->n_required_signal_names));
-		TRY(ffc_get_int64(c, res, i, 4, &w->created_at_ms));
-		TRY(ffc_get_int64(c, res, i, 5, &w->activated_at_ms));
-		TRY(ffc_get_int64(c, res, i, 6, &w->expires_at_ms));
-		TRY(ffc_get_text(c, res, i, 7, &w->execution_id));
-		TRY(ffc_get_text(c, res, i, 8, &w->token_kid));
-		TRY(ffc_get_text(c, res, i, 9, &w->token_fingerprint));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_pending_waitpoint_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	ffc_param_int32_default(&p, max_results, 100);
+	return FFC_RUN_LIST(c, &st_list_pending, &p, pending_fields, out);
 }
 
 /* ------------------------------------------------------------------------
  * signals
  * ------------------------------------------------------------------------ */
+static const ffc_field signal_result_fields[] = {
+	FFC_FLD_REQ(TEXT, ff_signal_result, result),
+	FFC_FLD(TEXT, ff_signal_result, signal_id),
+	FFC_FLD(TEXT, ff_signal_result, effect),
+	FFC_FLD(TEXT, ff_signal_result, public_state),
+};
+
 void
 ff_signal_result_clear(ff_signal_result *r)
 {
-	if (r == NULL)
-		return;
-	free(r->result);
-	free(r->signal_id);
-	free(r->effect);
-	free(r->public_state);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, signal_result_fields);
 }
 
+/* runs a signal statement (freeing p) into *out (may be NULL) */
 static ff_status
-decode_signal_result(ff_client *c, PGresult *res, ff_signal_result *out)
+run_signal(ff_client *c, const ffc_stmt *st, ffc_params *p, ff_signal_result *out)
 {
-	ff_signal_result r = {0};
-	ff_status	s = FF_OK;
+	ff_signal_result r;
+	ff_status	s = FFC_RUN_ROW(c, st, p, signal_result_fields, &r, NULL);
 
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &r.result));
-	TRY(ffc_get_text(c, res, 0, 1, &r.signal_id));
-	TRY(ffc_get_text(c, res, 0, 2, &r.effect));
-	TRY(ffc_get_text(c, res, 0, 3, &r.public_state));
-	if (s == FF_OK && r.result == NULL)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: signal without a result");
 	if (s != FF_OK)
-	{
-		ff_signal_result_clear(&r);
 		return s;
-	}
 	r.duplicate = strcmp(r.result, "duplicate") == 0;
 	r.satisfied = r.effect && strcmp(r.effect, "resume_condition_satisfied") == 0;
 	if (out)
@@ -689,14 +450,12 @@ ff_status
 ff_client_deliver_signal(ff_client *c, const ff_signal_args *a, ff_signal_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
 	bool		replayable;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (c == NULL || a == NULL)
-		return usage(c, "ff_client_deliver_signal: args are required");
+		return ffc_usage(c, "ff_client_deliver_signal: args are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->execution_id);
 	ffc_param_text(&p, a->waitpoint_id);
@@ -716,25 +475,18 @@ ff_client_deliver_signal(ff_client *c, const ff_signal_args *a, ff_signal_result
 	param_limit(&p, a->max_signals_per_execution);
 	replayable = (a->signal_id && a->signal_id[0]) ||
 		(a->idempotency_key && a->idempotency_key[0] && a->dedup_ttl_ms != FF_SIGNAL_NO_DEDUP);
-	s = ffc_run(c, replayable ? &st_signal_idem : &st_signal, &p, 4, &res);
-	if (s != FF_OK)
-		return s;
-	s = decode_signal_result(c, res, out);
-	PQclear(res);
-	return s;
+	return run_signal(c, replayable ? &st_signal_idem : &st_signal, &p, out);
 }
 
 ff_status
 ff_client_deliver_approval(ff_client *c, const ff_approval_args *a, ff_signal_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (c == NULL || a == NULL)
-		return usage(c, "ff_client_deliver_approval: args are required");
+		return ffc_usage(c, "ff_client_deliver_approval: args are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->execution_id);
 	ffc_param_text(&p, a->lane_id);
@@ -743,37 +495,27 @@ ff_client_deliver_approval(ff_client *c, const ff_approval_args *a, ff_signal_re
 	ffc_param_text(&p, a->idempotency_suffix);
 	param_limit(&p, a->dedup_ttl_ms);
 	param_limit(&p, a->max_signals_per_execution);
-	s = ffc_run(c, &st_approval, &p, 4, &res);
-	if (s != FF_OK)
-		return s;
-	s = decode_signal_result(c, res, out);
-	PQclear(res);
-	return s;
+	return run_signal(c, &st_approval, &p, out);
 }
+
+static const ffc_field signal_info_fields[] = {
+	FFC_FLD(TEXT, ff_signal_info, signal_id),
+	FFC_FLD(TEXT, ff_signal_info, signal_name),
+	FFC_FLD(TEXT, ff_signal_info, signal_category),
+	FFC_FLD(TEXT, ff_signal_info, source_type),
+	FFC_FLD(TEXT, ff_signal_info, source_identity),
+	FFC_FLD(TEXT, ff_signal_info, correlation_id),
+	FFC_FLD(I64, ff_signal_info, accepted_at_ms),
+	FFC_FLD(BYTES, ff_signal_info, payload),
+	FFC_FLD(TEXT, ff_signal_info, payload_encoding),
+	FFC_FLD(TEXT, ff_signal_info, waitpoint_id),
+	FFC_FLD(TEXT, ff_signal_info, waitpoint_key),
+};
 
 void
 ff_signal_list_clear(ff_signal_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		ff_signal_info *g = &l->items[i];
-
-		free(g->signal_id);
-		free(g->signal_name);
-		free(g->signal_category);
-		free(g->source_type);
-		free(g->source_identity);
-		free(g->correlation_id);
-		ff_bytes_clear(&g->payload);
-		free(g->payload_encoding);
-		free(g->waitpoint_id);
-		free(g->waitpoint_key);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, signal_info_fields);
 }
 
 ff_status
@@ -781,75 +523,42 @@ ff_client_observe_signals(ff_client *c, const ff_handle *handle, bool all_signal
 						  ff_signal_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_signal_list l = {0};
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_observe_signals: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_observe_signals: out is required");
 	ffc_params_init(&p);
-	param_handle(&p, handle);
+	ffc_param_handle(&p, handle);
 	ffc_param_text(&p, all_signals ? "true" : "false");
-	s = ffc_run(c, &st_observe, &p, 11, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	TRY(alloc_items(c, n, sizeof(*l.items), (void **) &l.items));
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_signal_info *g = &l.items[i];
-
-		l.count++;
-		TRY(ffc_get_text(c, res, i, 0, &g->signal_id));
-		TRY(ffc_get_text(c, res, i, 1, &g->signal_name));
-		TRY(ffc_get_text(c, res, i, 2, &g->signal_category));
-		TRY(ffc_get_text(c, res, i, 3, &g->source_type));
-		TRY(ffc_get_text(c, res, i, 4, &g->source_identity));
-		TRY(ffc_get_text(c, res, i, 5, &g->correlation_id));
-		TRY(ffc_get_int64(c, res, i, 6, &g->accepted_at_ms));
-		TRY(ffc_get_bytes(c, res, i, 7, &g->payload));
-		TRY(ffc_get_text(c, res, i, 8, &g->payload_encoding));
-		TRY(ffc_get_text(c, res, i, 9, &g->waitpoint_id));
-		TRY(ffc_get_text(c, res, i, 10, &g->waitpoint_key));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_signal_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	return FFC_RUN_LIST(c, &st_observe, &p, signal_info_fields, out);
 }
 
 /* ------------------------------------------------------------------------
  * resuming
  * ------------------------------------------------------------------------ */
+static const ffc_field resumed_fields[] = {
+	FFC_FLD_REQ(HANDLE, ff_resumed_claim, claimed.handle),
+	FFC_FLD(TEXT, ff_resumed_claim, claimed.execution_id),
+	FFC_FLD(I32, ff_resumed_claim, claimed.attempt_index),
+	FFC_FLD(TEXT, ff_resumed_claim, attempt_id),
+	FFC_FLD(TEXT, ff_resumed_claim, lease_id),
+	FFC_FLD(I64, ff_resumed_claim, claimed.lease_epoch),
+	FFC_FLD(I64, ff_resumed_claim, claimed.lease_expires_at_ms),
+	FFC_FLD(BYTES, ff_resumed_claim, claimed.input_payload),
+};
+
 void
 ff_resumed_claim_clear(ff_resumed_claim *r)
 {
-	if (r == NULL)
-		return;
-	ff_claimed_clear(&r->claimed);
-	free(r->attempt_id);
-	free(r->lease_id);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, resumed_fields);
 }
 
 ff_status
 ff_client_claim_resumed(ff_client *c, const ff_claim_resumed_args *a, ff_resumed_claim *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_resumed_claim r = {0};
-	ff_bytes	h = {0};
 
 	if (c == NULL || a == NULL || out == NULL)
-		return usage(c, "ff_client_claim_resumed: args and out are required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_claim_resumed: args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->execution_id);
 	ffc_param_text(&p, a->worker_id);
@@ -861,30 +570,7 @@ ff_client_claim_resumed(ff_client *c, const ff_claim_resumed_args *a, ff_resumed
 							a->remaining_attempt_timeout_ms == 0);
 	ffc_param_text_array(&p, a->capabilities, a->n_capabilities);
 	ffc_param_text(&p, a->lease_id);
-	s = ffc_run(c, &st_claim_resumed, &p, 8, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_bytes(c, res, 0, 0, &h));
-	r.claimed.handle.data = h.data;
-	r.claimed.handle.len = h.len;
-	TRY(ffc_get_text(c, res, 0, 1, &r.claimed.execution_id));
-	TRY(ffc_get_int32(c, res, 0, 2, &r.claimed.attempt_index));
-	TRY(ffc_get_text(c, res, 0, 3, &r.attempt_id));
-	TRY(ffc_get_text(c, res, 0, 4, &r.lease_id));
-	TRY(ffc_get_int64(c, res, 0, 5, &r.claimed.lease_epoch));
-	TRY(ffc_get_int64(c, res, 0, 6, &r.claimed.lease_expires_at_ms));
-	TRY(ffc_get_bytes(c, res, 0, 7, &r.claimed.input_payload));
-	if (s == FF_OK && r.claimed.handle.data == NULL)
-		s = ffc_set_error(c, FF_ERR_PROTOCOL, "unexpected reply: claim without a handle");
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_resumed_claim_clear(&r);
-		return s;
-	}
-	*out = r;
-	return FF_OK;
+	return FFC_RUN_ROW(c, &st_claim_resumed, &p, resumed_fields, out, NULL);
 }
 
 ff_status
@@ -892,8 +578,6 @@ ff_client_resume_execution(ff_client *c, const char *execution_id, const char *t
 						   int64_t resume_delay_ms, char **public_state_out)
 {
 	ffc_params	p;
-	char	   *state = NULL;
-	ff_status	s;
 
 	if (public_state_out)
 		*public_state_out = NULL;
@@ -903,31 +587,24 @@ ff_client_resume_execution(ff_client *c, const char *execution_id, const char *t
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, trigger_type);
 	ffc_param_int64(&p, resume_delay_ms);
-	s = scalar_text(c, &st_resume, &p, &state);
-	if (s == FF_OK && public_state_out)
-		*public_state_out = state;
-	else
-		free(state);
-	return s;
+	return ffc_scalar_text(c, &st_resume, &p, public_state_out);
 }
+
+static const ffc_field expire_fields[] = {
+	FFC_FLD(TEXT, ff_expire_result, outcome),
+	FFC_FLD(TEXT, ff_expire_result, public_state),
+};
 
 void
 ff_expire_result_clear(ff_expire_result *r)
 {
-	if (r == NULL)
-		return;
-	free(r->outcome);
-	free(r->public_state);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, expire_fields);
 }
 
 ff_status
 ff_client_expire_suspension(ff_client *c, const char *execution_id, ff_expire_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_expire_result r = {0};
 
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -935,37 +612,24 @@ ff_client_expire_suspension(ff_client *c, const char *execution_id, ff_expire_re
 		return FF_ERR_USAGE;
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
-	s = ffc_run(c, &st_expire, &p, 2, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &r.outcome));
-	TRY(ffc_get_text(c, res, 0, 1, &r.public_state));
-	PQclear(res);
-	if (s == FF_OK && out)
-		*out = r;
-	else
-		ff_expire_result_clear(&r);
-	return s;
+	return FFC_RUN_ROW(c, &st_expire, &p, expire_fields, out, NULL);
 }
 
 /* ------------------------------------------------------------------------
  * listing
  * ------------------------------------------------------------------------ */
+static const ffc_field suspended_fields[] = {
+	FFC_FLD(TEXT, ff_suspended_execution, execution_id),
+	FFC_FLD(I64, ff_suspended_execution, suspended_at_ms),
+	FFC_FLD(TEXT, ff_suspended_execution, reason),
+	FFC_FLD(TEXT, ff_suspended_execution, suspension_id),
+	FFC_FLD(I64, ff_suspended_execution, timeout_at_ms),
+};
+
 void
 ff_suspended_list_clear(ff_suspended_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		free(l->items[i].execution_id);
-		free(l->items[i].reason);
-		free(l->items[i].suspension_id);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, suspended_fields);
 }
 
 ff_status
@@ -973,55 +637,29 @@ ff_client_list_suspended(ff_client *c, const char *partition_key, const char *cu
 						 int32_t max_results, ff_suspended_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_suspended_list l = {0};
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_list_suspended: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_list_suspended: out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, cursor);
-	ffc_param_int32_or_null(&p, max_results == 0 ? 100 : max_results, false);
-	s = ffc_run(c, &st_list_suspended, &p, 5, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	TRY(alloc_items(c, n, sizeof(*l.items), (void **) &l.items));
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_suspended_execution *e = &l.items[i];
-
-		l.count++;
-		TRY(ffc_get_text(c, res, i, 0, &e->execution_id));
-		TRY(ffc_get_int64(c, res, i, 1, &e->suspended_at_ms));
-		TRY(ffc_get_text(c, res, i, 2, &e->reason));
-		TRY(ffc_get_text(c, res, i, 3, &e->suspension_id));
-		TRY(ffc_get_int64(c, res, i, 4, &e->timeout_at_ms));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_suspended_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	ffc_param_int32_default(&p, max_results, 100);
+	return FFC_RUN_LIST(c, &st_list_suspended, &p, suspended_fields, out);
 }
 
 /* ------------------------------------------------------------------------
  * keystore
  * ------------------------------------------------------------------------ */
+static const ffc_field seed_fields[] = {
+	FFC_FLD(TEXT, ff_hmac_seed_result, outcome),
+	FFC_FLD(TEXT, ff_hmac_seed_result, seeded_kid),
+	FFC_FLD(BOOL, ff_hmac_seed_result, same_secret),
+};
+
 void
 ff_hmac_seed_result_clear(ff_hmac_seed_result *r)
 {
-	if (r == NULL)
-		return;
-	free(r->outcome);
-	free(r->seeded_kid);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, seed_fields);
 }
 
 ff_status
@@ -1029,9 +667,6 @@ ff_client_seed_hmac_secret(ff_client *c, const char *kid, const char *secret_hex
 						   ff_hmac_seed_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_hmac_seed_result r = {0};
 
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -1040,30 +675,21 @@ ff_client_seed_hmac_secret(ff_client *c, const char *kid, const char *secret_hex
 	ffc_params_init(&p);
 	ffc_param_text(&p, kid);
 	ffc_param_text(&p, secret_hex);
-	s = ffc_run(c, &st_seed, &p, 3, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_text(c, res, 0, 0, &r.outcome));
-	TRY(ffc_get_text(c, res, 0, 1, &r.seeded_kid));
-	TRY(ffc_get_bool(c, res, 0, 2, &r.same_secret));
-	PQclear(res);
-	if (s == FF_OK && out)
-		*out = r;
-	else
-		ff_hmac_seed_result_clear(&r);
-	return s;
+	return FFC_RUN_ROW(c, &st_seed, &p, seed_fields, out, NULL);
 }
+
+static const ffc_field rotate_fields[] = {
+	FFC_FLD(I32, ff_hmac_rotate_result, partition),
+	FFC_FLD(TEXT, ff_hmac_rotate_result, outcome),
+	FFC_FLD(TEXT, ff_hmac_rotate_result, previous_kid),
+	FFC_FLD(TEXT, ff_hmac_rotate_result, current_kid),
+	FFC_FLD(I32, ff_hmac_rotate_result, gc_count),
+};
 
 void
 ff_hmac_rotate_result_clear(ff_hmac_rotate_result *r)
 {
-	if (r == NULL)
-		return;
-	free(r->outcome);
-	free(r->previous_kid);
-	free(r->current_kid);
-	memset(r, 0, sizeof(*r));
+	FFC_CLEAR_RECORD(r, rotate_fields);
 }
 
 ff_status
@@ -1071,9 +697,6 @@ ff_client_rotate_hmac_secret(ff_client *c, const char *new_kid, const char *new_
 							 int64_t grace_ms, ff_hmac_rotate_result *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_hmac_rotate_result r = {0};
 
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -1083,69 +706,31 @@ ff_client_rotate_hmac_secret(ff_client *c, const char *new_kid, const char *new_
 	ffc_param_text(&p, new_kid);
 	ffc_param_text(&p, new_secret_hex);
 	ffc_param_int64(&p, grace_ms);
-	s = ffc_run(c, &st_rotate, &p, 5, &res);
-	if (s != FF_OK)
-		return s;
-	TRY(ffc_exactly_one_row(c, res));
-	TRY(ffc_get_int32(c, res, 0, 0, &r.partition));
-	TRY(ffc_get_text(c, res, 0, 1, &r.outcome));
-	TRY(ffc_get_text(c, res, 0, 2, &r.previous_kid));
-	TRY(ffc_get_text(c, res, 0, 3, &r.current_kid));
-	TRY(ffc_get_int32(c, res, 0, 4, &r.gc_count));
-	PQclear(res);
-	if (s == FF_OK && out)
-		*out = r;
-	else
-		ff_hmac_rotate_result_clear(&r);
-	return s;
+	return FFC_RUN_ROW(c, &st_rotate, &p, rotate_fields, out, NULL);
 }
+
+static const ffc_field kid_fields[] = {
+	FFC_FLD(TEXT, ff_hmac_kid, kid),
+	FFC_FLD(BOOL, ff_hmac_kid, active),
+	FFC_FLD(I64, ff_hmac_kid, rotated_at_ms),
+	FFC_FLD(I64, ff_hmac_kid, expires_at_ms),
+};
 
 void
 ff_hmac_kid_list_clear(ff_hmac_kid_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-		free(l->items[i].kid);
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, kid_fields);
 }
 
 ff_status
 ff_client_list_hmac_kids(ff_client *c, ff_hmac_kid_list *out)
 {
 	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_hmac_kid_list l = {0};
-	int			n;
 
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_list_hmac_kids: out is required");
-	memset(out, 0, sizeof(*out));
+		return ffc_usage(c, "ff_client_list_hmac_kids: out is required");
 	ffc_params_init(&p);
-	s = ffc_run(c, &st_list_kids, &p, 4, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	TRY(alloc_items(c, n, sizeof(*l.items), (void **) &l.items));
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		l.count++;
-		TRY(ffc_get_text(c, res, i, 0, &l.items[i].kid));
-		TRY(ffc_get_bool(c, res, i, 1, &l.items[i].active));
-		TRY(ffc_get_int64(c, res, i, 2, &l.items[i].rotated_at_ms));
-		TRY(ffc_get_int64(c, res, i, 3, &l.items[i].expires_at_ms));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_hmac_kid_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+	return FFC_RUN_LIST(c, &st_list_kids, &p, kid_fields, out);
 }
 
 ff_status
@@ -1155,13 +740,12 @@ ff_client_waitpoint_token_sign(ff_client *c, const void *secret, size_t secret_l
 	ffc_params	p;
 
 	if (c == NULL || token_out == NULL)
-		return usage(c, "ff_client_waitpoint_token_sign: token_out is required");
-	*token_out = NULL;
+		return ffc_usage(c, "ff_client_waitpoint_token_sign: token_out is required");
 	ffc_params_init(&p);
 	ffc_param_bytes(&p, secret, secret_len, secret == NULL);
 	ffc_param_text(&p, kid);
 	ffc_param_text(&p, message);
-	return scalar_text(c, &st_token_sign, &p, token_out);
+	return ffc_scalar_text(c, &st_token_sign, &p, token_out);
 }
 
 ff_status
@@ -1172,121 +756,59 @@ ff_client_waitpoint_token_check(ff_client *c, const void *secret, size_t secret_
 	ffc_params	p;
 
 	if (c == NULL || verdict_out == NULL)
-		return usage(c, "ff_client_waitpoint_token_check: verdict_out is required");
-	*verdict_out = NULL;
+		return ffc_usage(c, "ff_client_waitpoint_token_check: verdict_out is required");
 	ffc_params_init(&p);
 	ffc_param_bytes(&p, secret, secret_len, secret == NULL);
 	ffc_param_text(&p, kid);
 	ffc_param_text(&p, message);
 	ffc_param_text(&p, token);
-	return scalar_text(c, &st_token_check, &p, verdict_out);
+	return ffc_scalar_text(c, &st_token_check, &p, verdict_out);
 }
 
 /* ------------------------------------------------------------------------
  * reconcilers
  * ------------------------------------------------------------------------ */
-static ff_status
-reconcile(ff_client *c, const ffc_stmt *st, int32_t batch_size, int32_t *changed)
-{
-	ffc_params	p;
-	int32_t		n = 0;
-	ff_status	s;
-
-	if (changed)
-		*changed = 0;
-	if (c == NULL)
-		return FF_ERR_USAGE;
-	ffc_params_init(&p);
-	ffc_param_int32_or_null(&p, batch_size, batch_size == 0);
-	s = scalar_int32(c, st, &p, &n);
-	if (s == FF_OK && changed)
-		*changed = n;
-	return s;
-}
-
 ff_status
 ff_client_reconcile_suspension_timeout(ff_client *c, int32_t batch_size, int32_t *changed)
 {
-	return reconcile(c, &st_rec_suspension_timeout, batch_size, changed);
+	return ffc_reconcile(c, &st_rec_suspension_timeout, batch_size, changed);
 }
 
 ff_status
 ff_client_reconcile_pending_waitpoint_expiry(ff_client *c, int32_t batch_size, int32_t *changed)
 {
-	return reconcile(c, &st_rec_pending_expiry, batch_size, changed);
+	return ffc_reconcile(c, &st_rec_pending_expiry, batch_size, changed);
 }
 
 /* ------------------------------------------------------------------------
  * the signal-event outbox
  * ------------------------------------------------------------------------ */
+static const ffc_field signal_event_fields[] = {
+	FFC_FLD(I64, ff_signal_event, event_id),
+	FFC_FLD(TEXT, ff_signal_event, execution_id),
+	FFC_FLD(TEXT, ff_signal_event, signal_id),
+	FFC_FLD(TEXT, ff_signal_event, waitpoint_id),
+	FFC_FLD(TEXT, ff_signal_event, signal_name),
+	FFC_FLD(TEXT, ff_signal_event, source_type),
+	FFC_FLD(TEXT, ff_signal_event, source_identity),
+	FFC_FLD(TEXT, ff_signal_event, effect),
+	FFC_FLD(TEXT, ff_signal_event, ns),
+	FFC_FLD(TEXT, ff_signal_event, lane_id),
+	FFC_FLD(I64, ff_signal_event, delivered_at_ms),
+};
+
 void
 ff_signal_event_list_clear(ff_signal_event_list *l)
 {
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->count; i++)
-	{
-		ff_signal_event *e = &l->items[i];
-
-		free(e->execution_id);
-		free(e->signal_id);
-		free(e->waitpoint_id);
-		free(e->signal_name);
-		free(e->source_type);
-		free(e->source_identity);
-		free(e->effect);
-		free(e->ns);
-		free(e->lane_id);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
+	FFC_CLEAR_LIST(l, signal_event_fields);
 }
 
 ff_status
 ff_client_signal_events(ff_client *c, int64_t after_event_id, int32_t max_events,
 						ff_signal_event_list *out)
 {
-	ffc_params	p;
-	PGresult   *res;
-	ff_status	s;
-	ff_signal_event_list l = {0};
-	int			n;
-
 	if (c == NULL || out == NULL)
-		return usage(c, "ff_client_signal_events: out is required");
-	memset(out, 0, sizeof(*out));
-	ffc_params_init(&p);
-	ffc_param_int64(&p, after_event_id);
-	ffc_param_int32_or_null(&p, max_events == 0 ? 100 : max_events, false);
-	s = ffc_run(c, &st_signal_events, &p, 11, &res);
-	if (s != FF_OK)
-		return s;
-	n = PQntuples(res);
-	TRY(alloc_items(c, n, sizeof(*l.items), (void **) &l.items));
-	for (int i = 0; i < n && s == FF_OK; i++)
-	{
-		ff_signal_event *e = &l.items[i];
-
-		l.count++;
-		TRY(ffc_get_int64(c, res, i, 0, &e->event_id));
-		TRY(ffc_get_text(c, res, i, 1, &e->execution_id));
-		TRY(ffc_get_text(c, res, i, 2, &e->signal_id));
-		TRY(ffc_get_text(c, res, i, 3, &e->waitpoint_id));
-		TRY(ffc_get_text(c, res, i, 4, &e->signal_name));
-		TRY(ffc_get_text(c, res, i, 5, &e->source_type));
-		TRY(ffc_get_text(c, res, i, 6, &e->source_identity));
-		TRY(ffc_get_text(c, res, i, 7, &e->effect));
-		TRY(ffc_get_text(c, res, i, 8, &e->ns));
-		TRY(ffc_get_text(c, res, i, 9, &e->lane_id));
-		TRY(ffc_get_int64(c, res, i, 10, &e->delivered_at_ms));
-	}
-	PQclear(res);
-	if (s != FF_OK)
-	{
-		ff_signal_event_list_clear(&l);
-		return s;
-	}
-	*out = l;
-	return FF_OK;
+		return ffc_usage(c, "ff_client_signal_events: out is required");
+	return FFC_READ_EVENTS(c, &st_signal_events, signal_event_fields, after_event_id, max_events,
+						   out);
 }

@@ -147,6 +147,23 @@ wlog(ffw *w, ff_log_level level, const char *fmt,...)
 	w->opts->log(w->opts->log_user_data, level, buf);
 }
 
+/* waits on cv (mu held) for at most ms milliseconds */
+static void
+cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long) (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L)
+	{
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
 static const char *
 errmsg_of(ff_client *c)
 {
@@ -666,15 +683,10 @@ finisher_thread(void *arg)
 		while (queued < w->finish_batch && queued < w->inflight && !w->finisher_done)
 		{
 			int64_t		left = w->f_head->deferred_at + w->finish_delay_ms - ffc_monotonic_ms();
-			struct timespec ts;
 
 			if (left <= 0)
 				break;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long) left * 1000000L;
-			ts.tv_sec += ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
-			pthread_cond_timedwait(&w->cv_finish, &w->mu, &ts);
+			cond_wait_ms(&w->cv_finish, &w->mu, left);
 			queued = 0;
 			for (ff_job *j = w->f_head; j; j = j->fnext)
 				queued++;
@@ -1056,18 +1068,7 @@ renewer_thread(void *arg)
 		}
 		if (n == 0)
 		{
-			struct timespec ts;
-			int64_t		wait = next - now;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += wait / 1000;
-			ts.tv_nsec += (long) (wait % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L)
-			{
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&w->cv_renew, &w->mu, &ts);
+			cond_wait_ms(&w->cv_renew, &w->mu, next - now);
 			continue;
 		}
 		pthread_mutex_unlock(&w->mu);
@@ -1194,30 +1195,12 @@ claimer_loop(ffw *w, ff_client *c)
 		 */
 		if (busy && free_slots > 0 && free_slots < min_batch && w->inflight > 0)
 		{
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 20 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L)
-			{
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&w->cv_slots, &w->mu, &ts);
+			cond_wait_ms(&w->cv_slots, &w->mu, 20);
 			free_slots = w->concurrency + (busy ? w->prefetch : 0) - w->inflight;
 		}
 		if (free_slots <= 0)
 		{
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 100 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L)
-			{
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&w->cv_slots, &w->mu, &ts);
+			cond_wait_ms(&w->cv_slots, &w->mu, 100);
 			pthread_mutex_unlock(&w->mu);
 			continue;
 		}
