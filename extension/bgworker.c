@@ -118,6 +118,8 @@ static const FFReconcilerDef ff_reconcilers[] = {
 	{"quota_unblock", "ff_reconcile_quota_unblock", 1000,
 	"SELECT min(retry_at_ms) FROM ff_quota_blocked WHERE retry_at_ms > $1"},
 	{"admission_cleanup", "ff_reconcile_admission_cleanup", 60000, NULL},
+	{"retention", "ff_reconcile_retention", 60000, NULL},
+	{"event_retention", "ff_reconcile_event_retention", 60000, NULL},
 };
 
 #define FF_NUM_RECONCILERS		lengthof(ff_reconcilers)

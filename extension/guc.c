@@ -14,6 +14,7 @@
 
 #include "flowfabric.h"
 #include "bgworker.h"
+#include "retention.h"
 #include "stream.h"
 
 PG_MODULE_MAGIC;
@@ -74,6 +75,9 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	/* flowfabric.retention_ms, flowfabric.event_retention_ms (retention.c) */
+	ff_retention_init();
 
 	/* Reconciler settings; with shared_preload_libraries, the background workers. */
 	ff_bgworker_init();

@@ -208,6 +208,8 @@ BEGIN ATOMIC
     ('ff_reconcile_quota_counters',    'ff_admin', 'reconciler'),
     ('ff_reconcile_quota_unblock',     'ff_admin', 'reconciler'),
     ('ff_reconcile_admission_cleanup', 'ff_admin', 'reconciler'),
+    ('ff_reconcile_retention',         'ff_admin', 'reconciler (deletes finished executions)'),
+    ('ff_reconcile_event_retention',   'ff_admin', 'reconciler (deletes old outbox events)'),
     ('ff_reconciler_stats',            'ff_admin', 'monitoring (also pg_monitor)'),
     -- admin: this file and the invariant checker
     ('ff_check_invariants',            'ff_admin', 'operator read'),
