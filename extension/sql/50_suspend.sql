@@ -249,6 +249,8 @@ CREATE FUNCTION ff_create_waitpoint(handle bytea, waitpoint_key text, expires_in
 CREATE FUNCTION ff_read_waitpoint_token(partition_key text, waitpoint_id uuid) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
+    -- the partition key is checked first (YFV01), whether or not the waitpoint exists
+    SELECT ff_parse_partition_key(ff_read_waitpoint_token.partition_key);
     SELECT nullif(w.token, '')
       FROM ff_waitpoint w
      WHERE w.partition_key = ff_parse_partition_key(ff_read_waitpoint_token.partition_key)
@@ -379,6 +381,9 @@ CREATE FUNCTION ff_list_suspended(partition_key text, cursor text DEFAULT NULL,
                    timeout_at_ms bigint)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
+    -- the arguments are checked first (YFV01), whether or not any row matches
+    SELECT ff_parse_partition_key(ff_list_suspended.partition_key),
+           ff_split_execution_id(ff_list_suspended.cursor);
     WITH p AS (SELECT ff_parse_partition_key(ff_list_suspended.partition_key) AS pk),
          c AS (SELECT (ff_split_execution_id(ff_list_suspended.cursor)).execution_uuid AS id
                 WHERE ff_list_suspended.cursor IS NOT NULL),

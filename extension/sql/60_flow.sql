@@ -332,6 +332,8 @@ CREATE FUNCTION ff_list_flows(partition_key text, cursor uuid DEFAULT NULL,
     RETURNS TABLE (flow_id uuid, created_at_ms bigint, status text, public_flow_state text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
+    -- the partition key is checked first (YFV01), whether or not any flow matches
+    SELECT ff_parse_partition_key(ff_list_flows.partition_key);
     SELECT f.flow_id, f.created_at_ms,
            CASE WHEN s.public_flow_state IN ('completed', 'failed', 'cancelled')
                 THEN s.public_flow_state ELSE 'active' END,
@@ -391,6 +393,10 @@ CREATE FUNCTION ff_list_edges(flow_id uuid, direction text, execution_id text)
                    resolution text, resolved_at_ms bigint)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
+    -- direction and node are checked first (YFV01), whatever the join order
+    -- and whether or not the flow has edges (a NULL flow_id lists nothing)
+    SELECT ff_flow_edge_node(ff_list_edges.direction, ff_list_edges.execution_id)
+     WHERE ff_list_edges.flow_id IS NOT NULL;
     SELECT e.edge_id, e.flow_id, ff_format_execution_id(e.partition_key, e.upstream_execution_id),
            ff_format_execution_id(e.partition_key, e.downstream_execution_id), e.dependency_kind,
            'all_required', e.data_passing_ref,

@@ -138,6 +138,9 @@ CREATE FUNCTION ff_scan_eligible_executions(lane_id text, partition_key text DEF
                    required_capabilities text[], attempt_state text, granted boolean)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
+    -- the arguments are checked first (YFV01), whether or not any row matches
+    SELECT ff_check_lane_id(ff_scan_eligible_executions.lane_id),
+           ff_parse_partition_key(ff_scan_eligible_executions.partition_key);
     SELECT ff_format_execution_id(e.partition_key, e.execution_id), '{fp:' || e.partition_key || '}',
            e.priority, e.created_at_ms, e.required_capabilities, e.attempt_state,
            EXISTS (SELECT 1 FROM ff_claim_grant g
@@ -310,6 +313,8 @@ CREATE FUNCTION ff_list_expired_leases(
                    expires_at_ms bigint, ownership_state text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
+    -- a malformed cursor id is an error (YFV01) whether or not any lease ran out
+    SELECT ff_split_execution_id(ff_list_expired_leases.after_execution_id);
     SELECT ff_format_execution_id(x.partition_key, x.execution_id), x.lane_id, x.namespace,
            x.attempt_index, x.lease_id, x.lease_epoch, x.worker_id, x.worker_instance_id,
            x.expires_at_ms, x.ownership_state
@@ -334,10 +339,6 @@ BEGIN ATOMIC
                AND e.lifecycle_phase = 'active'
                AND a.ended_at_ms <= coalesce(ff_list_expired_leases.as_of, ff_server_time_ms())) x
      WHERE (ff_list_expired_leases.namespace IS NULL OR x.namespace = ff_list_expired_leases.namespace)
-       -- a malformed cursor id is an error even where the expiry alone decides
-       AND (ff_list_expired_leases.after_execution_id IS NULL
-            OR (SELECT id.partition_key IS NOT NULL
-                  FROM ff_split_execution_id(ff_list_expired_leases.after_execution_id) AS id))
        AND (ff_list_expired_leases.after_expires_at_ms IS NULL
             OR x.expires_at_ms > ff_list_expired_leases.after_expires_at_ms
             OR (x.expires_at_ms = ff_list_expired_leases.after_expires_at_ms
