@@ -750,15 +750,12 @@ ffctl_enqueue_file(const ffctl_args *a)
 
 			if (a->json)
 			{
-				jw_init(&jw, stdout);
-				jw_obj_begin(&jw);
+				jw_doc_begin(&jw);
 				jw_kv_int(&jw, "line", jobs[first + k].line);
 				jw_kv_str(&jw, "execution_id", r->execution_id);
 				jw_kv_str(&jw, "public_state", r->public_state);
-				jw_key(&jw, "created");
-				jw_bool(&jw, r->created);
-				jw_obj_end(&jw);
-				putchar('\n');
+				jw_kv_bool(&jw, "created", r->created);
+				jw_doc_end(&jw);
 			}
 			else
 			{

@@ -43,35 +43,9 @@
 const char	ffctl_budget_usage[] = BUDGET_USAGE;
 const char	ffctl_quota_usage[] = QUOTA_USAGE;
 
-static const ffctl_optspec no_options[] = {{NULL, false}};
-
 /* ------------------------------------------------------------------------
  * helpers
  * ------------------------------------------------------------------------ */
-static void
-jw_kv_ms(ffctl_json *j, const char *key, int64_t ms)
-{
-	jw_key(j, key);
-	if (ms > 0)
-		jw_int(j, ms);
-	else
-		jw_null(j);
-}
-
-static void
-human_ms(const char *label, int64_t ms)
-{
-	char		buf[40];
-
-	if (ms <= 0)
-	{
-		ffctl_kv(label, "-");
-		return;
-	}
-	ffctl_format_time(ms, buf, sizeof(buf));
-	ffctl_kv(label, "%s (%lld)", buf, (long long) ms);
-}
-
 static bool
 parse_int64(const char *s, int64_t *out)
 {
@@ -193,10 +167,9 @@ print_usage_result(const ffctl_args *a, const ff_usage_result *r)
 {
 	if (a->json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "outcome", ff_usage_outcome_name(r->outcome));
 		jw_kv_str(&j, "dimension", r->dimension);
 		jw_key(&j, "current_usage");
@@ -211,8 +184,7 @@ print_usage_result(const ffctl_args *a, const ff_usage_result *r)
 			jw_null(&j);
 		jw_kv_str(&j, "first_outcome", r->outcome == FF_USAGE_ALREADY_APPLIED
 				  ? ff_usage_outcome_name(r->first_outcome) : NULL);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 		return;
 	}
 	printf("%s", ff_usage_outcome_name(r->outcome));
@@ -239,125 +211,20 @@ connect_and(const ffctl_args *a, verb_fn fn)
 	return rc;
 }
 
-/* dispatch "ffctl NOUN VERB ..." (argv[0] = NOUN) to the verb table */
-typedef struct verb
-{
-	const char *name;
-	int			(*fn) (int argc, char **argv);
-} verb;
-
+/* NOUN reconcile [NAME|all]... [--batch N] */
 static int
-dispatch(int argc, char **argv, const char *noun, const char *usage_text, const verb *verbs,
-		 size_t nverbs, const char *verb_list)
-{
-	int			v = 1;
-	char	  **sub;
-	int			subc = 0;
-	int			rc;
-
-	while (v < argc && argv[v][0] == '-')
-	{
-		if (strcmp(argv[v], "--help") == 0 || strcmp(argv[v], "-h") == 0)
-		{
-			printf("%s\n", usage_text);
-			return FFCTL_EXIT_OK;
-		}
-		if (strcmp(argv[v], "--dsn") == 0)
-			v++;
-		else if (strcmp(argv[v], "--json") != 0 && strncmp(argv[v], "--dsn=", 6) != 0)
-			break;
-		v++;
-	}
-	if (v >= argc || argv[v][0] == '-')
-		return ffctl_usage_error(noun, "expected a verb: %s", verb_list);
-	for (size_t i = 0; i < nverbs; i++)
-	{
-		if (strcmp(argv[v], verbs[i].name) != 0)
-			continue;
-		sub = calloc((size_t) argc, sizeof(char *));
-		if (sub == NULL)
-			return FFCTL_EXIT_ERROR;
-		for (int k = 0; k < argc; k++)
-			if (k != v)
-				sub[subc++] = argv[k];
-		rc = verbs[i].fn(subc, sub);
-		free(sub);
-		return rc;
-	}
-	return ffctl_usage_error(noun, "unknown verb \"%s\"", argv[v]);
-}
-
-/* reconcile verbs: names -> functions, "all" runs every one */
-typedef struct reconciler
-{
-	const char *name;
-	ff_status	(*fn) (ff_client *c, int32_t batch_size, int32_t *changed);
-} reconciler;
-
-static int
-run_reconcilers(int argc, char **argv, const char *noun, const reconciler *r, size_t nr)
+run_reconcilers(int argc, char **argv, const char *command, const ffctl_reconciler *r, size_t n)
 {
 	static const ffctl_optspec spec[] = {{"batch", true}, {NULL, false}};
+	ffctl_reconcilers family = {command, NULL, "%s: %d\n", r, n, 0, 100000, false};
 	ffctl_args	a = {0};
-	ff_client  *c;
-	int			rc;
 	int64_t		batch = 0;
-	bool		has_batch;
-	bool		run[8] = {false};
-	ffctl_json	j;
 
 	if (!ffctl_parse(argc, argv, spec, &a))
 		return FFCTL_EXIT_USAGE;
-	if (!ffctl_opt_int64(&a, "batch", &batch, &has_batch) || batch < 0 || batch > 100000)
-		return ffctl_usage_error(noun, "--batch must be 0..100000");
-	for (int i = 0; i < a.npos; i++)
-	{
-		bool		all = strcmp(a.pos[i], "all") == 0;
-		bool		known = all;
-
-		for (size_t k = 0; k < nr; k++)
-			if (all || strcmp(a.pos[i], r[k].name) == 0)
-			{
-				run[k] = true;
-				known = true;
-			}
-		if (!known)
-			return ffctl_usage_error(noun, "unknown reconciler \"%s\"", a.pos[i]);
-	}
-	if (a.npos == 0)
-		for (size_t k = 0; k < nr; k++)
-			run[k] = true;
-	c = ffctl_connect(&a, &rc);
-	if (c == NULL)
-		return rc;
-	if (a.json)
-	{
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
-	}
-	for (size_t k = 0; k < nr && rc == FFCTL_EXIT_OK; k++)
-	{
-		int32_t		changed = 0;
-
-		if (!run[k])
-			continue;
-		if (r[k].fn(c, (int32_t) batch, &changed) != FF_OK)
-		{
-			rc = ffctl_fail(&a, c, r[k].name);
-			break;
-		}
-		if (a.json)
-			jw_kv_int(&j, r[k].name, changed);
-		else
-			printf("%s: %d\n", r[k].name, changed);
-	}
-	if (a.json && rc == FFCTL_EXIT_OK)
-	{
-		jw_obj_end(&j);
-		putchar('\n');
-	}
-	ff_client_close(c);
-	return rc;
+	if (!ffctl_opt_int64(&a, "batch", &batch, NULL) || batch < 0 || batch > family.max_batch)
+		return ffctl_usage_error(command, "--batch must be 0..100000");
+	return ffctl_run_reconcilers(&a, &family, batch, 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -419,13 +286,11 @@ budget_create(int argc, char **argv)
 		{
 			ffctl_json	j;
 
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
+			jw_doc_begin(&j);
 			jw_kv_str(&j, "outcome", r.created ? "created" : "already_satisfied");
 			jw_kv_str(&j, "budget_id", r.budget_id);
 			jw_kv_ms(&j, "next_reset_at_ms", r.next_reset_at_ms);
-			jw_obj_end(&j);
-			putchar('\n');
+			jw_doc_end(&j);
 		}
 		else
 			printf("%s %s\n", r.created ? "created" : "already_satisfied", r.budget_id);
@@ -450,8 +315,7 @@ do_budget_status(const ffctl_args *a, ff_client *c)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "budget_id", s.budget_id);
 		jw_kv_str(&j, "scope_type", s.scope_type);
 		jw_kv_str(&j, "scope_id", s.scope_id);
@@ -474,8 +338,7 @@ do_budget_status(const ffctl_args *a, ff_client *c)
 		jw_kv_int(&j, "soft_breach_count", s.soft_breach_count);
 		jw_kv_ms(&j, "last_breach_at_ms", s.last_breach_at_ms);
 		jw_kv_str(&j, "last_breach_dim", s.last_breach_dim);
-		jw_key(&j, "breached");
-		jw_bool(&j, s.breached);
+		jw_kv_bool(&j, "breached", s.breached);
 		jw_kv_ms(&j, "breached_at_ms", s.breached_at_ms);
 		jw_kv_int(&j, "reset_interval_ms", s.reset_interval_ms);
 		jw_kv_int(&j, "reset_count", s.reset_count);
@@ -483,8 +346,7 @@ do_budget_status(const ffctl_args *a, ff_client *c)
 		jw_kv_ms(&j, "next_reset_at_ms", s.next_reset_at_ms);
 		jw_kv_int(&j, "blocked_executions", s.blocked_executions);
 		jw_kv_ms(&j, "created_at_ms", s.created_at_ms);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -503,7 +365,7 @@ do_budget_status(const ffctl_args *a, ff_client *c)
 				 (long long) s.soft_breach_count, s.last_breach_dim ? ", last on " : "",
 				 s.last_breach_dim ? s.last_breach_dim : "");
 		ffctl_kv("resets", "%lld", (long long) s.reset_count);
-		human_ms("next reset", s.next_reset_at_ms);
+		ffctl_kv_time("next reset", s.next_reset_at_ms);
 	}
 	ff_budget_status_clear(&s);
 	return FFCTL_EXIT_OK;
@@ -514,7 +376,7 @@ one_budget_id(int argc, char **argv, const char *cmd, verb_fn fn)
 {
 	ffctl_args	a = {0};
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 1)
 		return ffctl_usage_error(cmd, "expected: BUDGET_ID");
@@ -540,14 +402,12 @@ do_budget_show(const ffctl_args *a, ff_client *c)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_key(&j, "limits");
 		jw_raw(&j, limits);
 		jw_key(&j, "usage");
 		jw_raw(&j, usage);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -577,13 +437,11 @@ do_budget_reset(const ffctl_args *a, ff_client *c)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "outcome", "reset");
 		jw_kv_ms(&j, "next_reset_at_ms", next);
 		jw_kv_int(&j, "unblocked", unblocked);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("reset (%d released)\n", unblocked);
@@ -607,7 +465,7 @@ budget_limits(int argc, char **argv)
 	bool		breached = false;
 	int32_t		unblocked = 0;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos < 2)
 		return ffctl_usage_error("budget limits", "expected: BUDGET_ID DIM=HARD[/SOFT]...");
@@ -625,13 +483,10 @@ budget_limits(int argc, char **argv)
 		{
 			ffctl_json	j;
 
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
-			jw_key(&j, "breached");
-			jw_bool(&j, breached);
+			jw_doc_begin(&j);
+			jw_kv_bool(&j, "breached", breached);
 			jw_kv_int(&j, "unblocked", unblocked);
-			jw_obj_end(&j);
-			putchar('\n');
+			jw_doc_end(&j);
 		}
 		else
 			printf("%s (%d released)\n", breached ? "breached" : "not breached", unblocked);
@@ -721,7 +576,7 @@ budget_release(int argc, char **argv)
 	int32_t		released = 0;
 	int32_t		unblocked = 0;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 2)
 		return ffctl_usage_error("budget release", "expected: BUDGET_ID EXECUTION_ID");
@@ -734,12 +589,10 @@ budget_release(int argc, char **argv)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_int(&j, "released_dimensions", released);
 		jw_kv_int(&j, "unblocked", unblocked);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("released %d dimensions (%d executions released)\n", released, unblocked);
@@ -750,26 +603,26 @@ budget_release(int argc, char **argv)
 static int
 budget_reconcile(int argc, char **argv)
 {
-	static const reconciler r[] = {
-		{"reset", ff_client_reconcile_budget_reset},
-		{"counters", ff_client_reconcile_budget_counters},
-		{"executions", ff_client_reconcile_budget_executions},
+	static const ffctl_reconciler r[] = {
+		{"reset", "reset", ff_client_reconcile_budget_reset},
+		{"counters", "counters", ff_client_reconcile_budget_counters},
+		{"executions", "executions", ff_client_reconcile_budget_executions},
 	};
 
-	return run_reconcilers(argc, argv, "budget reconcile", r, sizeof(r) / sizeof(r[0]));
+	return run_reconcilers(argc, argv, "budget reconcile", r, FFCTL_LEN(r));
 }
 
 int
 cmd_budget(int argc, char **argv)
 {
-	static const verb verbs[] = {
+	static const ffctl_verb verbs[] = {
 		{"create", budget_create}, {"status", budget_status}, {"show", budget_show},
 		{"reset", budget_reset}, {"limits", budget_limits}, {"usage", budget_usage},
 		{"report", budget_report}, {"spend", budget_spend}, {"release", budget_release},
 		{"reconcile", budget_reconcile},
 	};
 
-	return dispatch(argc, argv, "budget", BUDGET_USAGE, verbs, sizeof(verbs) / sizeof(verbs[0]),
+	return ffctl_dispatch(argc, argv, "budget", BUDGET_USAGE, verbs, FFCTL_LEN(verbs),
 					"create, status, show, reset, limits, usage, report, spend, release, reconcile");
 }
 
@@ -808,12 +661,10 @@ quota_create(int argc, char **argv)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "outcome", created ? "created" : "already_satisfied");
 		jw_kv_str(&j, "quota_policy_id", id);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("%s %s\n", created ? "created" : "already_satisfied", id);
@@ -830,7 +681,7 @@ quota_show(int argc, char **argv)
 	int			rc;
 	ff_quota_limits l = {0};
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 1)
 		return ffctl_usage_error("quota show", "expected: QUOTA_ID");
@@ -851,17 +702,14 @@ quota_show(int argc, char **argv)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_int(&j, "max_requests_per_window", l.max_requests_per_window);
 		jw_kv_int(&j, "requests_per_window_seconds", l.requests_per_window_seconds);
 		jw_kv_int(&j, "active_concurrency_cap", l.active_concurrency_cap);
 		jw_kv_int(&j, "jitter_ms", l.jitter_ms);
 		jw_kv_int(&j, "active_concurrency", l.active_concurrency);
-		jw_key(&j, "is_unlimited");
-		jw_bool(&j, l.is_unlimited);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_kv_bool(&j, "is_unlimited", l.is_unlimited);
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -912,16 +760,14 @@ quota_check(int argc, char **argv)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "outcome", ff_admission_outcome_name(r.outcome));
 		jw_key(&j, "retry_after_ms");
 		if (r.retry_after_ms >= 0)
 			jw_int(&j, r.retry_after_ms);
 		else
 			jw_null(&j);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else if (r.retry_after_ms >= 0)
 		printf("%s (retry after %lld ms)\n", ff_admission_outcome_name(r.outcome),
@@ -941,7 +787,7 @@ quota_release(int argc, char **argv)
 	bool		freed = false;
 	int32_t		unblocked = 0;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 2)
 		return ffctl_usage_error("quota release", "expected: QUOTA_ID EXECUTION_ID");
@@ -954,14 +800,11 @@ quota_release(int argc, char **argv)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "outcome", "released");
-		jw_key(&j, "slot_released");
-		jw_bool(&j, freed);
+		jw_kv_bool(&j, "slot_released", freed);
 		jw_kv_int(&j, "unblocked", unblocked);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("released%s (%d executions released)\n", freed ? ", a slot freed" : "", unblocked);
@@ -992,20 +835,39 @@ quota_block(int argc, char **argv)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "outcome", "blocked");
 		jw_kv_str(&j, "eligibility_state", b.eligibility_state);
 		jw_kv_str(&j, "blocking_reason", b.blocking_reason);
 		jw_kv_str(&j, "public_state", b.public_state);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("%s (%s, %s)\n", b.public_state, b.eligibility_state, b.blocking_reason);
 	ff_admission_block_clear(&b);
 	ff_client_close(c);
 	return rc;
+}
+
+static void
+print_admission(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+				size_t i FFCTL_UNUSED)
+{
+	const ff_admission_entry *e = item;
+	char		buf[40] = "";
+
+	if (a->json)
+	{
+		jw_kv_str(j, "kind", e->kind);
+		jw_kv_str(j, "id", e->id);
+		jw_kv_str(j, "status", e->status);
+		jw_kv_ms(j, "retry_at_ms", e->retry_at_ms);
+		jw_kv_ms(j, "since_ms", e->since_ms);
+		return;
+	}
+	if (e->retry_at_ms > 0)
+		ffctl_format_time(e->retry_at_ms, buf, sizeof(buf));
+	printf("%s %s %s%s%s\n", e->kind, e->id, e->status, buf[0] ? " until " : "", buf);
 }
 
 static int
@@ -1016,7 +878,7 @@ quota_admission(int argc, char **argv)
 	int			rc;
 	ff_admission_list l = {0};
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 1)
 		return ffctl_usage_error("quota admission", "expected: EXECUTION_ID");
@@ -1025,37 +887,10 @@ quota_admission(int argc, char **argv)
 		return rc;
 	if (ff_client_read_admission(c, a.pos[0], &l) != FF_OK)
 		rc = ffctl_fail(&a, c, "quota admission");
-	else if (a.json)
-	{
-		ffctl_json	j;
-
-		jw_init(&j, stdout);
-		jw_arr_begin(&j);
-		for (size_t i = 0; i < l.count; i++)
-		{
-			jw_obj_begin(&j);
-			jw_kv_str(&j, "kind", l.items[i].kind);
-			jw_kv_str(&j, "id", l.items[i].id);
-			jw_kv_str(&j, "status", l.items[i].status);
-			jw_kv_ms(&j, "retry_at_ms", l.items[i].retry_at_ms);
-			jw_kv_ms(&j, "since_ms", l.items[i].since_ms);
-			jw_obj_end(&j);
-		}
-		jw_arr_end(&j);
-		putchar('\n');
-	}
-	else if (l.count == 0)
+	else if (l.count == 0 && !a.json)
 		printf("nothing holds it back\n");
 	else
-		for (size_t i = 0; i < l.count; i++)
-		{
-			char		buf[40] = "";
-
-			if (l.items[i].retry_at_ms > 0)
-				ffctl_format_time(l.items[i].retry_at_ms, buf, sizeof(buf));
-			printf("%s %s %s%s%s\n", l.items[i].kind, l.items[i].id, l.items[i].status,
-				   buf[0] ? " until " : "", buf);
-		}
+		FFCTL_PRINT_LIST(&a, NULL, &l, print_admission, NULL);
 	ff_admission_list_clear(&l);
 	ff_client_close(c);
 	return rc;
@@ -1064,24 +899,24 @@ quota_admission(int argc, char **argv)
 static int
 quota_reconcile(int argc, char **argv)
 {
-	static const reconciler r[] = {
-		{"counters", ff_client_reconcile_quota_counters},
-		{"unblock", ff_client_reconcile_quota_unblock},
-		{"cleanup", ff_client_reconcile_admission_cleanup},
+	static const ffctl_reconciler r[] = {
+		{"counters", "counters", ff_client_reconcile_quota_counters},
+		{"unblock", "unblock", ff_client_reconcile_quota_unblock},
+		{"cleanup", "cleanup", ff_client_reconcile_admission_cleanup},
 	};
 
-	return run_reconcilers(argc, argv, "quota reconcile", r, sizeof(r) / sizeof(r[0]));
+	return run_reconcilers(argc, argv, "quota reconcile", r, FFCTL_LEN(r));
 }
 
 int
 cmd_quota(int argc, char **argv)
 {
-	static const verb verbs[] = {
+	static const ffctl_verb verbs[] = {
 		{"create", quota_create}, {"show", quota_show}, {"check", quota_check},
 		{"release", quota_release}, {"block", quota_block}, {"admission", quota_admission},
 		{"reconcile", quota_reconcile},
 	};
 
-	return dispatch(argc, argv, "quota", QUOTA_USAGE, verbs, sizeof(verbs) / sizeof(verbs[0]),
+	return ffctl_dispatch(argc, argv, "quota", QUOTA_USAGE, verbs, FFCTL_LEN(verbs),
 					"create, show, check, release, block, admission, reconcile");
 }

@@ -5,85 +5,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ffctl.h"
-
-/* JSON string literal of s into buf (returns false if it does not fit) */
-static bool
-json_quote(char *buf, size_t cap, size_t *len, const char *s, size_t n)
-{
-	if (*len + 2 > cap)
-		return false;
-	buf[(*len)++] = '"';
-	for (size_t i = 0; i < n; i++)
-	{
-		unsigned char ch = (unsigned char) s[i];
-		char		esc[8];
-		size_t		k;
-
-		if (ch == '"' || ch == '\\')
-			snprintf(esc, sizeof(esc), "\\%c", ch);
-		else if (ch < 0x20)
-			snprintf(esc, sizeof(esc), "\\u%04x", ch);
-		else
-		{
-			esc[0] = (char) ch;
-			esc[1] = '\0';
-		}
-		k = strlen(esc);
-		if (*len + k + 2 > cap)
-			return false;
-		memcpy(buf + *len, esc, k);
-		*len += k;
-	}
-	buf[(*len)++] = '"';
-	buf[*len] = '\0';
-	return true;
-}
 
 /* --tag k=v ... as a JSON object (malloc'ed), NULL if none; *bad on error */
 static char *
 tags_from_options(const ffctl_args *a, bool *bad)
 {
 	int			n = ffctl_opt_count(a, "tag");
-	size_t		cap = 16;
-	size_t		len = 0;
-	char	   *buf;
+	ffctl_sbuf	b = {0};
 
 	*bad = false;
 	if (n == 0)
 		return NULL;
-	for (int i = 0; i < n; i++)
-		cap += 2 * 6 * strlen(ffctl_opt_n(a, "tag", i)) + 8;
-	buf = malloc(cap);
-	if (buf == NULL)
-	{
-		*bad = true;
-		return NULL;
-	}
-	buf[len++] = '{';
+	ffctl_sb_str(&b, "{");
 	for (int i = 0; i < n; i++)
 	{
 		const char *kv = ffctl_opt_n(a, "tag", i);
 		const char *eq = strchr(kv, '=');
+		char	   *key;
 
 		if (eq == NULL)
 		{
 			ffctl_usage_error("enqueue", "--tag wants KEY=VALUE, got \"%s\"", kv);
-			free(buf);
+			free(b.data);
 			*bad = true;
 			return NULL;
 		}
+		key = strndup(kv, (size_t) (eq - kv));
+		if (key == NULL)
+			b.oom = true;
 		if (i > 0)
-			buf[len++] = ',';
-		json_quote(buf, cap, &len, kv, (size_t) (eq - kv));
-		buf[len++] = ':';
-		json_quote(buf, cap, &len, eq + 1, strlen(eq + 1));
+			ffctl_sb_str(&b, ",");
+		ffctl_sb_json(&b, key ? key : "");
+		ffctl_sb_str(&b, ":");
+		ffctl_sb_json(&b, eq + 1);
+		free(key);
 	}
-	buf[len++] = '}';
-	buf[len] = '\0';
-	return buf;
+	ffctl_sb_str(&b, "}");
+	if (b.oom)
+	{
+		free(b.data);
+		*bad = true;
+		return NULL;
+	}
+	return b.data;
 }
 
 static const ffctl_optspec enqueue_spec[] = {
@@ -133,7 +99,7 @@ cmd_enqueue(int argc, char **argv)
 	tags = tags_from_options(&a, &bad);
 	if (bad)
 		return FFCTL_EXIT_USAGE;
-	if (ffctl_opt(&a, "payload-file") && !ffctl_read_file(ffctl_opt(&a, "payload-file"), &payload))
+	if (!ffctl_payload_option(&a, &payload, &ca.input_payload, &ca.input_payload_len))
 	{
 		free(tags);
 		return FFCTL_EXIT_ERROR;
@@ -161,24 +127,12 @@ cmd_enqueue(int argc, char **argv)
 			deadline_at = now + deadline_ms;
 	}
 	ca.lane_id = ffctl_opt(&a, "lane");
-	if (ffctl_opt(&a, "payload"))
-	{
-		ca.input_payload = ffctl_opt(&a, "payload");
-		ca.input_payload_len = strlen(ffctl_opt(&a, "payload"));
-	}
-	else if (payload.data)
-	{
-		ca.input_payload = payload.data;
-		ca.input_payload_len = payload.len;
-	}
 	ca.execution_id = ffctl_opt(&a, "id");
 	ca.ns = ffctl_opt(&a, "namespace");
 	ca.execution_kind = ffctl_opt(&a, "kind");
 	ca.priority = (int32_t) (priority > 100000 ? 100000 : priority < -100000 ? -100000 : priority);
-	for (int i = 0; i < ffctl_opt_count(&a, "cap"); i++)
-		caps[i] = ffctl_opt_n(&a, "cap", i);
 	ca.required_capabilities = caps;
-	ca.n_required_capabilities = (size_t) ffctl_opt_count(&a, "cap");
+	ca.n_required_capabilities = ffctl_opt_all(&a, "cap", caps);
 	ca.policy_json = ffctl_opt(&a, "policy");
 	ca.delay_until_ms = delay_until;
 	ca.execution_deadline_at_ms = deadline_at;
@@ -190,16 +144,13 @@ cmd_enqueue(int argc, char **argv)
 		rc = ffctl_fail(&a, c, "enqueue");
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "execution_id", r.execution_id);
 		jw_kv_str(&j, "public_state", r.public_state);
-		jw_key(&j, "created");
-		jw_bool(&j, r.created);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_kv_bool(&j, "created", r.created);
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -222,6 +173,39 @@ static const ffctl_optspec claim_spec[] = {
 	{"lease-ttl-ms", true}, {"max", true}, {NULL, false}
 };
 
+static void
+print_claimed(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+			  size_t i)
+{
+	const ff_claimed *it = item;
+	char	   *hex = NULL;
+
+	ff_handle_to_hex(&it->handle, &hex);
+	if (a->json)
+	{
+		jw_kv_str(j, "handle", hex);
+		jw_kv_str(j, "execution_id", it->execution_id);
+		jw_kv_int(j, "attempt_index", it->attempt_index);
+		jw_kv_int(j, "lease_epoch", it->lease_epoch);
+		jw_kv_int(j, "lease_expires_at_ms", it->lease_expires_at_ms);
+		jw_bytes(j, "input_payload", &it->input_payload);
+	}
+	else
+	{
+		if (i > 0)
+			putchar('\n');
+		ffctl_kv("execution_id", "%s", it->execution_id);
+		ffctl_kv("attempt_index", "%d", (int) it->attempt_index);
+		ffctl_kv("lease_epoch", "%lld", (long long) it->lease_epoch);
+		ffctl_kv_time("lease_expires_at", it->lease_expires_at_ms);
+		ffctl_kv("handle", "%s", hex ? hex : "?");
+		printf("%-20s ", "input_payload");
+		ffctl_print_bytes(stdout, &it->input_payload);
+		putchar('\n');
+	}
+	ff_free(hex);
+}
+
 int
 cmd_claim(int argc, char **argv)
 {
@@ -231,7 +215,6 @@ cmd_claim(int argc, char **argv)
 	ff_client  *c;
 	const char *caps[FFCTL_MAX_OPTS];
 	char		instance[300];
-	char		host[256] = "localhost";
 	int64_t		ttl = 0,
 				max = 1;
 	int			rc;
@@ -243,16 +226,12 @@ cmd_claim(int argc, char **argv)
 	if (!ffctl_opt_int64(&a, "lease-ttl-ms", &ttl, NULL) || !ffctl_opt_int64(&a, "max", &max, NULL) ||
 		a.npos > 0)
 		return ffctl_usage_error("claim", "bad arguments");
-	gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = '\0';
-	snprintf(instance, sizeof(instance), "%s/ffctl-%ld", host, (long) getpid());
-	for (int i = 0; i < ffctl_opt_count(&a, "cap"); i++)
-		caps[i] = ffctl_opt_n(&a, "cap", i);
+	ffctl_instance_id(instance, sizeof(instance));
 	ca.lane_id = ffctl_opt(&a, "lane");
 	ca.worker_id = ffctl_opt(&a, "worker-id") ? ffctl_opt(&a, "worker-id") : "ffctl";
 	ca.worker_instance_id = ffctl_opt(&a, "worker-instance-id") ? ffctl_opt(&a, "worker-instance-id") : instance;
 	ca.capabilities = caps;
-	ca.n_capabilities = (size_t) ffctl_opt_count(&a, "cap");
+	ca.n_capabilities = ffctl_opt_all(&a, "cap", caps);
 	ca.lease_ttl_ms = ttl;
 	ca.max_claims = (int32_t) (max > 100000 ? 100000 : max < -1 ? -1 : max);
 
@@ -263,53 +242,8 @@ cmd_claim(int argc, char **argv)
 		rc = ffctl_fail(&a, c, "claim");
 	else
 	{
-		ffctl_json j;
-
-		if (a.json)
-		{
-			jw_init(&j, stdout);
-			jw_arr_begin(&j);
-		}
-		for (size_t i = 0; i < l.count; i++)
-		{
-			ff_claimed *it = &l.items[i];
-			char	   *hex = NULL;
-			char		when[40];
-
-			ff_handle_to_hex(&it->handle, &hex);
-			if (a.json)
-			{
-				jw_obj_begin(&j);
-				jw_kv_str(&j, "handle", hex);
-				jw_kv_str(&j, "execution_id", it->execution_id);
-				jw_kv_int(&j, "attempt_index", it->attempt_index);
-				jw_kv_int(&j, "lease_epoch", it->lease_epoch);
-				jw_kv_int(&j, "lease_expires_at_ms", it->lease_expires_at_ms);
-				jw_bytes(&j, "input_payload", &it->input_payload);
-				jw_obj_end(&j);
-			}
-			else
-			{
-				if (i > 0)
-					putchar('\n');
-				ffctl_format_time(it->lease_expires_at_ms, when, sizeof(when));
-				ffctl_kv("execution_id", "%s", it->execution_id);
-				ffctl_kv("attempt_index", "%d", (int) it->attempt_index);
-				ffctl_kv("lease_epoch", "%lld", (long long) it->lease_epoch);
-				ffctl_kv("lease_expires_at", "%s (%lld)", when, (long long) it->lease_expires_at_ms);
-				ffctl_kv("handle", "%s", hex ? hex : "?");
-				printf("%-20s ", "input_payload");
-				ffctl_print_bytes(stdout, &it->input_payload);
-				putchar('\n');
-			}
-			ff_free(hex);
-		}
-		if (a.json)
-		{
-			jw_arr_end(&j);
-			putchar('\n');
-		}
-		else if (l.count == 0)
+		FFCTL_PRINT_LIST(&a, NULL, &l, print_claimed, NULL);
+		if (l.count == 0 && !a.json)
 			fprintf(stderr, "ffctl claim: nothing to claim on lane %s\n", ca.lane_id);
 		rc = l.count > 0 ? FFCTL_EXIT_OK : FFCTL_EXIT_EMPTY;
 	}
@@ -321,32 +255,6 @@ cmd_claim(int argc, char **argv)
 /* ------------------------------------------------------------------------
  * handle commands
  * ------------------------------------------------------------------------ */
-
-/* parses, connects and decodes the HANDLE argument */
-static ff_client *
-handle_command(int argc, char **argv, const ffctl_optspec *spec, ffctl_args *a, ff_handle *h,
-			   int *rc)
-{
-	ff_client  *c;
-
-	*rc = FFCTL_EXIT_USAGE;
-	if (!ffctl_parse(argc, argv, spec, a))
-		return NULL;
-	if (a->npos != 1)
-	{
-		ffctl_usage_error(argv[0], "expected one HANDLE (hex, as printed by ffctl claim)");
-		return NULL;
-	}
-	if (ff_handle_from_hex(a->pos[0], h) != FF_OK)
-	{
-		ffctl_usage_error(argv[0], "HANDLE is not hex");
-		return NULL;
-	}
-	c = ffctl_connect(a, rc);
-	if (c == NULL)
-		ff_handle_clear(h);
-	return c;
-}
 
 static int
 done(const ffctl_args *a, ff_client *c, ff_handle *h, ff_status s, const char *what,
@@ -374,7 +282,7 @@ cmd_renew(int argc, char **argv)
 	ff_handle	h = {0};
 	ff_renew_result r = {0};
 	int			rc;
-	ff_client  *c = handle_command(argc, argv, renew_spec, &a, &h, &rc);
+	ff_client  *c = ffctl_handle_command(argc, argv, renew_spec, NULL, &a, &h, &rc);
 	char		when[40];
 
 	if (c == NULL)
@@ -403,7 +311,7 @@ cmd_progress(int argc, char **argv)
 	ffctl_args	a = {0};
 	ff_handle	h = {0};
 	int			rc;
-	ff_client  *c = handle_command(argc, argv, progress_spec, &a, &h, &rc);
+	ff_client  *c = ffctl_handle_command(argc, argv, progress_spec, NULL, &a, &h, &rc);
 	int64_t		pct = -1;
 
 	if (c == NULL)
@@ -429,7 +337,7 @@ cmd_complete(int argc, char **argv)
 	ff_handle	h = {0};
 	ff_bytes	b = {0};
 	int			rc;
-	ff_client  *c = handle_command(argc, argv, complete_spec, &a, &h, &rc);
+	ff_client  *c = ffctl_handle_command(argc, argv, complete_spec, NULL, &a, &h, &rc);
 	ff_status	s;
 
 	if (c == NULL)
@@ -457,7 +365,7 @@ cmd_fail(int argc, char **argv)
 	ff_handle	h = {0};
 	ff_fail_result r = {0};
 	int			rc;
-	ff_client  *c = handle_command(argc, argv, fail_spec, &a, &h, &rc);
+	ff_client  *c = ffctl_handle_command(argc, argv, fail_spec, NULL, &a, &h, &rc);
 	const char *detail;
 	char		when[40];
 
@@ -495,7 +403,7 @@ cmd_cancel(int argc, char **argv)
 	ffctl_args	a = {0};
 	ff_handle	h = {0};
 	int			rc;
-	ff_client  *c = handle_command(argc, argv, cancel_spec, &a, &h, &rc);
+	ff_client  *c = ffctl_handle_command(argc, argv, cancel_spec, NULL, &a, &h, &rc);
 
 	if (c == NULL)
 		return rc;
@@ -510,7 +418,7 @@ cmd_delay(int argc, char **argv)
 	ffctl_args	a = {0};
 	ff_handle	h = {0};
 	int			rc;
-	ff_client  *c = handle_command(argc, argv, delay_spec, &a, &h, &rc);
+	ff_client  *c = ffctl_handle_command(argc, argv, delay_spec, NULL, &a, &h, &rc);
 	int64_t		ms = 0,
 				until = 0;
 	bool		has_ms,

@@ -46,53 +46,6 @@ const char	ffctl_flow_usage[] = FLOW_USAGE;
 /* ------------------------------------------------------------------------
  * helpers
  * ------------------------------------------------------------------------ */
-static const char *
-dash(const char *s)
-{
-	return s && s[0] ? s : "-";
-}
-
-static void
-human_time(const char *label, int64_t ms)
-{
-	char		buf[40];
-
-	if (ms <= 0)
-	{
-		ffctl_kv(label, "-");
-		return;
-	}
-	ffctl_format_time(ms, buf, sizeof(buf));
-	ffctl_kv(label, "%s (%lld)", buf, (long long) ms);
-}
-
-static void
-jw_kv_time(ffctl_json *j, const char *key, int64_t ms)
-{
-	jw_key(j, key);
-	if (ms > 0)
-		jw_int(j, ms);
-	else
-		jw_null(j);
-}
-
-static void
-jw_kv_strings(ffctl_json *j, const char *key, char **items, size_t n)
-{
-	jw_key(j, key);
-	jw_arr_begin(j);
-	for (size_t i = 0; i < n; i++)
-		jw_str(j, items[i]);
-	jw_arr_end(j);
-}
-
-static void
-jw_end_line(ffctl_json *j)
-{
-	jw_obj_end(j);
-	putchar('\n');
-}
-
 /* Parses "all_of", "any_of[:let_run|:cancel_remaining]", "quorum:K[:...]". */
 static bool
 parse_policy(const char *text, ff_edge_group_policy *p)
@@ -155,7 +108,7 @@ policy_text(const ff_edge_group_policy *p)
 	static char buf[96];
 	size_t		len;
 
-	len = (size_t) snprintf(buf, sizeof(buf), "%s", dash(ff_edge_policy_kind_name(p->kind)));
+	len = (size_t) snprintf(buf, sizeof(buf), "%s", ffctl_dash(ff_edge_policy_kind_name(p->kind)));
 	if (p->kind == FF_EDGE_POLICY_QUORUM)
 		len += (size_t) snprintf(buf + len, sizeof(buf) - len, ":%lld", (long long) p->k);
 	if (on_satisfied_name(p->on_satisfied))
@@ -393,13 +346,11 @@ flow_create(int argc, char **argv)
 
 	if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "flow_id", fc.flow_id);
-		jw_key(&j, "created");
-		jw_bool(&j, fc.created);
+		jw_kv_bool(&j, "created", fc.created);
 		if (nm > 0)
 		{
 			jw_key(&j, "members");
@@ -420,7 +371,7 @@ flow_create(int argc, char **argv)
 			jw_arr_end(&j);
 			jw_kv_int(&j, "graph_revision", revision);
 		}
-		jw_end_line(&j);
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -463,6 +414,7 @@ flow_add(int argc, char **argv)
 	bool		added[FFCTL_MAX_POS + 1000] = {false};
 	int32_t		node_count = 0;
 	ff_bytes	payload = {0};
+	ff_create_args ca = {0};
 	const char *caps[FFCTL_MAX_OPTS];
 
 	if (!ffctl_parse(argc, argv, add_spec, &a))
@@ -474,7 +426,7 @@ flow_add(int argc, char **argv)
 		return ffctl_usage_error("flow add", "expected FLOW_ID and EXECUTION_ID... or --lane");
 	if (ffctl_opt(&a, "payload") && ffctl_opt(&a, "payload-file"))
 		return ffctl_usage_error("flow add", "--payload and --payload-file exclude each other");
-	if (ffctl_opt(&a, "payload-file") && !ffctl_read_file(ffctl_opt(&a, "payload-file"), &payload))
+	if (!ffctl_payload_option(&a, &payload, &ca.input_payload, &ca.input_payload_len))
 		return FFCTL_EXIT_ERROR;
 	n = creating ? (int) count : a.npos - 1;
 
@@ -486,27 +438,13 @@ flow_add(int argc, char **argv)
 	}
 	if (creating)
 	{
-		ff_create_args ca = {0};
-
 		ca.lane_id = ffctl_opt(&a, "lane");
-		if (ffctl_opt(&a, "payload"))
-		{
-			ca.input_payload = ffctl_opt(&a, "payload");
-			ca.input_payload_len = strlen(ffctl_opt(&a, "payload"));
-		}
-		else if (payload.data)
-		{
-			ca.input_payload = payload.data;
-			ca.input_payload_len = payload.len;
-		}
 		ca.execution_kind = ffctl_opt(&a, "kind");
 		ca.ns = ffctl_opt(&a, "namespace");
 		ca.policy_json = ffctl_opt(&a, "policy");
 		ca.creator_identity = "ffctl";
-		for (int i = 0; i < ffctl_opt_count(&a, "cap"); i++)
-			caps[i] = ffctl_opt_n(&a, "cap", i);
 		ca.required_capabilities = caps;
-		ca.n_required_capabilities = (size_t) ffctl_opt_count(&a, "cap");
+		ca.n_required_capabilities = ffctl_opt_all(&a, "cap", caps);
 		if (!txn(&a, c, "BEGIN"))
 		{
 			rc = FFCTL_EXIT_CONNECTION;
@@ -551,10 +489,9 @@ flow_add(int argc, char **argv)
 	}
 	if (a.json && rc == FFCTL_EXIT_OK)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "flow_id", a.pos[0]);
 		jw_key(&j, "members");
 		jw_arr_begin(&j);
@@ -562,13 +499,12 @@ flow_add(int argc, char **argv)
 		{
 			jw_obj_begin(&j);
 			jw_kv_str(&j, "execution_id", ids[i]);
-			jw_key(&j, "added");
-			jw_bool(&j, added[i]);
+			jw_kv_bool(&j, "added", added[i]);
 			jw_obj_end(&j);
 		}
 		jw_arr_end(&j);
 		jw_kv_int(&j, "node_count", node_count);
-		jw_end_line(&j);
+		jw_doc_end(&j);
 	}
 	else if (!a.json)
 		for (int i = 0; i < n; i++)
@@ -649,20 +585,18 @@ flow_edge(int argc, char **argv)
 	}
 	if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "edge_id", st.edge_id);
 		jw_kv_int(&j, "new_graph_revision", st.new_graph_revision);
-		jw_key(&j, "applied");
-		jw_bool(&j, apply);
+		jw_kv_bool(&j, "applied", apply);
 		jw_key(&j, "unsatisfied_count");
 		if (apply)
 			jw_int(&j, ap.unsatisfied_count);
 		else
 			jw_null(&j);
-		jw_end_line(&j);
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -706,8 +640,6 @@ flow_apply(int argc, char **argv)
 	return rc;
 }
 
-static const ffctl_optspec no_options[] = {{NULL, false}};
-
 static int
 flow_policy(int argc, char **argv)
 {
@@ -717,7 +649,7 @@ flow_policy(int argc, char **argv)
 	bool		already = false;
 	int			rc = FFCTL_EXIT_OK;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 3)
 		return ffctl_usage_error("flow policy", "expected FLOW_ID DOWNSTREAM POLICY");
@@ -749,7 +681,7 @@ flow_describe(int argc, char **argv)
 	ff_flow_description d = {0};
 	int			rc = FFCTL_EXIT_OK;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 1)
 		return ffctl_usage_error("flow describe", "expected one FLOW_ID");
@@ -767,10 +699,9 @@ flow_describe(int argc, char **argv)
 	}
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "flow_id", d.flow_id);
 		jw_kv_str(&j, "flow_kind", d.flow_kind);
 		jw_kv_str(&j, "namespace", d.ns);
@@ -780,7 +711,7 @@ flow_describe(int argc, char **argv)
 		jw_kv_int(&j, "edge_count", d.edge_count);
 		jw_kv_int(&j, "created_at_ms", d.created_at_ms);
 		jw_kv_int(&j, "last_mutation_at_ms", d.last_mutation_at_ms);
-		jw_kv_time(&j, "cancelled_at_ms", d.cancelled_at_ms);
+		jw_kv_ms(&j, "cancelled_at_ms", d.cancelled_at_ms);
 		jw_kv_str(&j, "cancel_reason", d.cancel_reason);
 		jw_kv_str(&j, "cancellation_policy", d.cancellation_policy);
 		jw_key(&j, "tags");
@@ -809,16 +740,15 @@ flow_describe(int argc, char **argv)
 			jw_kv_int(&j, "failed_count", g->failed_count);
 			jw_kv_int(&j, "skipped_count", g->skipped_count);
 			jw_kv_int(&j, "running_count", g->running_count);
-			jw_kv_time(&j, "state_changed_at_ms", g->state_changed_at_ms);
-			jw_key(&j, "cancel_siblings_fired");
-			jw_bool(&j, g->cancel_siblings_fired);
+			jw_kv_ms(&j, "state_changed_at_ms", g->state_changed_at_ms);
+			jw_kv_bool(&j, "cancel_siblings_fired", g->cancel_siblings_fired);
 			jw_kv_str(&j, "cancel_siblings_reason", g->cancel_siblings_reason);
 			jw_kv_strings(&j, "cancel_siblings_pending", g->cancel_siblings_pending,
 						  g->n_cancel_siblings_pending);
 			jw_obj_end(&j);
 		}
 		jw_arr_end(&j);
-		jw_end_line(&j);
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -829,12 +759,12 @@ flow_describe(int argc, char **argv)
 		ffctl_kv("graph revision", "%lld", (long long) d.graph_revision);
 		ffctl_kv("members", "%d", (int) d.node_count);
 		ffctl_kv("edges", "%d", (int) d.edge_count);
-		human_time("created", d.created_at_ms);
-		human_time("last change", d.last_mutation_at_ms);
+		ffctl_kv_time("created", d.created_at_ms);
+		ffctl_kv_time("last change", d.last_mutation_at_ms);
 		if (d.cancelled_at_ms > 0)
 		{
-			human_time("cancelled", d.cancelled_at_ms);
-			ffctl_kv("cancellation", "%s (%s)", dash(d.cancellation_policy), dash(d.cancel_reason));
+			ffctl_kv_time("cancelled", d.cancelled_at_ms);
+			ffctl_kv("cancellation", "%s (%s)", ffctl_dash(d.cancellation_policy), ffctl_dash(d.cancel_reason));
 		}
 		ffctl_kv("tags", "%s", d.tags_json ? d.tags_json : "{}");
 		if (d.n_edge_groups > 0)
@@ -850,7 +780,7 @@ flow_describe(int argc, char **argv)
 					   (int) g->satisfied_count, (int) g->failed_count, (int) g->skipped_count,
 					   (int) g->running_count);
 				if (g->cancel_siblings_fired)
-					printf("  siblings cancelled (%s)%s\n", dash(g->cancel_siblings_reason),
+					printf("  siblings cancelled (%s)%s\n", ffctl_dash(g->cancel_siblings_reason),
 						   g->n_cancel_siblings_pending > 0 ? ", some pending" : "");
 			}
 		}
@@ -865,105 +795,94 @@ static const ffctl_optspec list_spec[] = {
 	{NULL, false}
 };
 
+static void
+print_flow_item(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+				size_t i FFCTL_UNUSED)
+{
+	const ff_flow_list_item *f = item;
+	char		when[40];
+
+	if (a->json)
+	{
+		jw_kv_str(j, "flow_id", f->flow_id);
+		jw_kv_str(j, "status", f->status);
+		jw_kv_str(j, "public_flow_state", f->public_flow_state);
+		jw_kv_int(j, "created_at_ms", f->created_at_ms);
+		return;
+	}
+	ffctl_format_time(f->created_at_ms, when, sizeof(when));
+	printf("%-38s %-10s %-10s %s\n", f->flow_id, f->status, f->public_flow_state, when);
+}
+
+static ff_status
+flow_list_page(const ffctl_args *a, ff_client *c, ffctl_json *j, const void *pk,
+			   const char *cursor, int32_t limit, size_t *count, char **next)
+{
+	ff_flow_list l = {0};
+	ff_status	s = ff_client_list_flows(c, pk, cursor, limit, &l);
+
+	FFCTL_PRINT_LIST(a, j, &l, print_flow_item, NULL);
+	*count = l.count;
+	*next = l.count > 0 ? strdup(l.items[l.count - 1].flow_id) : NULL;
+	ff_flow_list_clear(&l);
+	return s;
+}
+
 static int
 flow_list(int argc, char **argv)
 {
+	static const ffctl_listing listing = {
+		"flow list", "FLOW_ID                                STATUS     STATE      CREATED\n",
+		"(more: --cursor %s, or --all)\n", flow_list_page
+	};
 	ffctl_args	a = {0};
-	ff_client  *c;
-	int			rc = FFCTL_EXIT_OK;
 	char		pk[40];
 	const char *part;
 	const char *flow;
-	char	   *cursor = NULL;
 	int64_t		limit = 100;
-	bool		all;
-	ffctl_json	j;
 
 	if (!ffctl_parse(argc, argv, list_spec, &a))
 		return FFCTL_EXIT_USAGE;
 	part = ffctl_opt(&a, "partition");
 	flow = ffctl_opt(&a, "flow");
-	all = ffctl_flag(&a, "all");
 	if ((part == NULL) == (flow == NULL) || a.npos > 0 || !ffctl_opt_int64(&a, "limit", &limit, NULL))
 		return ffctl_usage_error("flow list", "give exactly one of --partition and --flow");
 	if (limit > 1000)
 		limit = 1000;
-	if (flow)
-	{
-		if (ff_flow_partition(flow) < 0)
-			return ffctl_usage_error("flow list", "--flow: not a uuid: %s", flow);
-		snprintf(pk, sizeof(pk), "{fp:%d}", ff_flow_partition(flow));
-	}
-	else if (part[0] == '{')
-		snprintf(pk, sizeof(pk), "%s", part);
-	else
-		snprintf(pk, sizeof(pk), "{fp:%s}", part);
-	if (ffctl_opt(&a, "cursor"))
-		cursor = strdup(ffctl_opt(&a, "cursor"));
-	c = ffctl_connect(&a, &rc);
-	if (c == NULL)
-	{
-		free(cursor);
-		return rc;
-	}
-	if (a.json)
-	{
-		jw_init(&j, stdout);
-		jw_arr_begin(&j);
-	}
-	else
-		printf("%-38s %-10s %-10s %s\n", "FLOW_ID", "STATUS", "STATE", "CREATED");
-	for (;;)
-	{
-		ff_flow_list l = {0};
-
-		if (ff_client_list_flows(c, pk, cursor, (int32_t) limit, &l) != FF_OK)
-		{
-			rc = ffctl_fail(&a, c, "flow list");
-			break;
-		}
-		for (size_t k = 0; k < l.count; k++)
-		{
-			ff_flow_list_item *f = &l.items[k];
-			char		when[40];
-
-			if (a.json)
-			{
-				jw_obj_begin(&j);
-				jw_kv_str(&j, "flow_id", f->flow_id);
-				jw_kv_str(&j, "status", f->status);
-				jw_kv_str(&j, "public_flow_state", f->public_flow_state);
-				jw_kv_int(&j, "created_at_ms", f->created_at_ms);
-				jw_obj_end(&j);
-			}
-			else
-			{
-				ffctl_format_time(f->created_at_ms, when, sizeof(when));
-				printf("%-38s %-10s %-10s %s\n", f->flow_id, f->status, f->public_flow_state, when);
-			}
-		}
-		free(cursor);
-		cursor = l.count > 0 ? strdup(l.items[l.count - 1].flow_id) : NULL;
-		if (!all || l.count == 0 || (int64_t) l.count < limit)
-		{
-			if (!all && l.count > 0 && !a.json && (int64_t) l.count == limit)
-				fprintf(stderr, "(more: --cursor %s, or --all)\n", cursor);
-			ff_flow_list_clear(&l);
-			break;
-		}
-		ff_flow_list_clear(&l);
-	}
-	if (a.json && rc == FFCTL_EXIT_OK)
-	{
-		jw_arr_end(&j);
-		putchar('\n');
-	}
-	free(cursor);
-	ff_client_close(c);
-	return rc;
+	if (flow && ff_flow_partition(flow) < 0)
+		return ffctl_usage_error("flow list", "--flow: not a uuid: %s", flow);
+	ffctl_partition_key(part, flow ? ff_flow_partition(flow) : 0, pk, sizeof(pk));
+	return ffctl_list_pages(&a, &listing, pk, ffctl_opt(&a, "cursor"), limit, (int32_t) limit,
+							ffctl_flag(&a, "all"));
 }
 
 static const ffctl_optspec edges_spec[] = {{"incoming", false}, {"outgoing", false}, {NULL, false}};
+
+static void
+print_edge(const ffctl_args *a, ffctl_json *j, const void *direction, const void *item,
+		   size_t i FFCTL_UNUSED)
+{
+	const ff_edge_info *e = item;
+
+	if (!a->json)
+	{
+		printf("%-9s %-36s %-46s %-46s %-8s %s\n", (const char *) direction, e->edge_id,
+			   e->upstream_execution_id, e->downstream_execution_id, e->edge_state,
+			   ffctl_dash(e->resolution));
+		return;
+	}
+	jw_kv_str(j, "direction", direction);
+	jw_kv_str(j, "edge_id", e->edge_id);
+	jw_kv_str(j, "upstream_execution_id", e->upstream_execution_id);
+	jw_kv_str(j, "downstream_execution_id", e->downstream_execution_id);
+	jw_kv_str(j, "dependency_kind", e->dependency_kind);
+	jw_kv_str(j, "data_passing_ref", e->data_passing_ref);
+	jw_kv_str(j, "edge_state", e->edge_state);
+	jw_kv_int(j, "created_at_ms", e->created_at_ms);
+	jw_kv_ms(j, "applied_at_ms", e->applied_at_ms);
+	jw_kv_str(j, "resolution", e->resolution);
+	jw_kv_ms(j, "resolved_at_ms", e->resolved_at_ms);
+}
 
 static int
 flow_edges(int argc, char **argv)
@@ -987,10 +906,7 @@ flow_edges(int argc, char **argv)
 	if (c == NULL)
 		return rc;
 	if (a.json)
-	{
-		jw_init(&j, stdout);
-		jw_arr_begin(&j);
-	}
+		jw_doc_begin_array(&j);
 	else
 		printf("%-9s %-36s %-46s %-46s %-8s %s\n", "DIRECTION", "EDGE_ID", "UPSTREAM", "DOWNSTREAM",
 			   "STATE", "RESOLUTION");
@@ -1007,37 +923,11 @@ flow_edges(int argc, char **argv)
 			rc = ffctl_fail(&a, c, "flow edges");
 			break;
 		}
-		for (size_t i = 0; i < l.count; i++)
-		{
-			ff_edge_info *e = &l.items[i];
-
-			if (a.json)
-			{
-				jw_obj_begin(&j);
-				jw_kv_str(&j, "direction", dname);
-				jw_kv_str(&j, "edge_id", e->edge_id);
-				jw_kv_str(&j, "upstream_execution_id", e->upstream_execution_id);
-				jw_kv_str(&j, "downstream_execution_id", e->downstream_execution_id);
-				jw_kv_str(&j, "dependency_kind", e->dependency_kind);
-				jw_kv_str(&j, "data_passing_ref", e->data_passing_ref);
-				jw_kv_str(&j, "edge_state", e->edge_state);
-				jw_kv_int(&j, "created_at_ms", e->created_at_ms);
-				jw_kv_time(&j, "applied_at_ms", e->applied_at_ms);
-				jw_kv_str(&j, "resolution", e->resolution);
-				jw_kv_time(&j, "resolved_at_ms", e->resolved_at_ms);
-				jw_obj_end(&j);
-			}
-			else
-				printf("%-9s %-36s %-46s %-46s %-8s %s\n", dname, e->edge_id, e->upstream_execution_id,
-					   e->downstream_execution_id, e->edge_state, dash(e->resolution));
-		}
+		FFCTL_PRINT_LIST(&a, &j, &l, print_edge, dname);
 		ff_edge_list_clear(&l);
 	}
 	if (a.json && rc == FFCTL_EXIT_OK)
-	{
-		jw_arr_end(&j);
-		putchar('\n');
-	}
+		jw_doc_end_array(&j);
 	ff_client_close(c);
 	return rc;
 }
@@ -1050,7 +940,7 @@ flow_summary(int argc, char **argv)
 	ff_flow_summary s = {0};
 	int			rc = FFCTL_EXIT_OK;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 1)
 		return ffctl_usage_error("flow summary", "expected one FLOW_ID");
@@ -1073,10 +963,9 @@ flow_summary(int argc, char **argv)
 
 		if (a.json)
 		{
-			ffctl_json j;
+			ffctl_json	j;
 
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
+			jw_doc_begin(&j);
 			jw_kv_str(&j, "public_flow_state", s.public_flow_state);
 			jw_kv_int(&j, "total_members", s.total_members);
 			jw_key(&j, "members");
@@ -1084,9 +973,8 @@ flow_summary(int argc, char **argv)
 			for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 				jw_kv_int(&j, names[i], counts[i]);
 			jw_obj_end(&j);
-			jw_key(&j, "projected");
-			jw_bool(&j, s.projected);
-			jw_end_line(&j);
+			jw_kv_bool(&j, "projected", s.projected);
+			jw_doc_end(&j);
 		}
 		else
 		{
@@ -1147,15 +1035,14 @@ flow_cancel(int argc, char **argv)
 		rc = ffctl_fail(&a, c, "flow cancel");
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "outcome", r.scheduled ? "cancellation_scheduled" : "cancelled");
 		jw_kv_str(&j, "cancellation_policy", r.cancellation_policy);
 		jw_kv_strings(&j, "member_execution_ids", r.member_execution_ids, r.n_member_execution_ids);
 		jw_kv_strings(&j, "pending_execution_ids", r.pending_execution_ids, r.n_pending_execution_ids);
-		jw_end_line(&j);
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -1180,47 +1067,11 @@ flow_cancel(int argc, char **argv)
 static int
 flow_tag(int argc, char **argv)
 {
-	ffctl_args	a = {0};
-	ff_client  *c;
-	int			rc = FFCTL_EXIT_OK;
+	static const ffctl_tag_calls calls = {
+		"flow tag", "FLOW_ID", "flow ", ff_client_get_flow_tag, ff_client_set_flow_tag
+	};
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
-		return FFCTL_EXIT_USAGE;
-	if (!((a.npos == 3 && strcmp(a.pos[0], "get") == 0) || (a.npos == 4 && strcmp(a.pos[0], "set") == 0)))
-		return ffctl_usage_error("flow tag", "expected: get FLOW_ID KEY | set FLOW_ID KEY VALUE");
-	c = ffctl_connect(&a, &rc);
-	if (c == NULL)
-		return rc;
-	if (strcmp(a.pos[0], "get") == 0)
-	{
-		char	   *v = NULL;
-
-		if (ff_client_get_flow_tag(c, a.pos[1], a.pos[2], &v) != FF_OK)
-			rc = ffctl_fail(&a, c, "flow tag get");
-		else if (a.json)
-		{
-			ffctl_json j;
-
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
-			jw_kv_str(&j, "value", v);
-			jw_end_line(&j);
-		}
-		else if (v == NULL)
-		{
-			fprintf(stderr, "ffctl flow tag get: no tag %s on flow %s\n", a.pos[2], a.pos[1]);
-			rc = FFCTL_EXIT_NOT_FOUND;
-		}
-		else
-			printf("%s\n", v);
-		ff_free(v);
-	}
-	else if (ff_client_set_flow_tag(c, a.pos[1], a.pos[2], a.pos[3]) != FF_OK)
-		rc = ffctl_fail(&a, c, "flow tag set");
-	else if (a.json)
-		printf("{\"ok\":true}\n");
-	ff_client_close(c);
-	return rc;
+	return ffctl_tag_command(argc, argv, &calls);
 }
 
 static int
@@ -1232,7 +1083,7 @@ flow_eligibility(int argc, char **argv)
 	char	   *flow = NULL;
 	int			rc = FFCTL_EXIT_OK;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 1)
 		return ffctl_usage_error("flow eligibility", "expected one EXECUTION_ID");
@@ -1246,13 +1097,12 @@ flow_eligibility(int argc, char **argv)
 	{
 		if (a.json)
 		{
-			ffctl_json j;
+			ffctl_json	j;
 
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
+			jw_doc_begin(&j);
 			jw_kv_str(&j, "eligibility", ff_flow_eligibility_name(e));
 			jw_kv_str(&j, "flow_id", flow);
-			jw_end_line(&j);
+			jw_doc_end(&j);
 		}
 		else
 			printf("%s%s%s\n", ff_flow_eligibility_name(e), flow ? " flow=" : "", flow ? flow : "");
@@ -1264,141 +1114,47 @@ flow_eligibility(int argc, char **argv)
 	return rc;
 }
 
-typedef struct flow_reconciler
-{
-	const char *name;
-	const char *key;
-	ff_status	(*fn) (ff_client *c, int32_t batch_size, int32_t *changed);
-} flow_reconciler;
-
-static const flow_reconciler reconcilers[] = {
+static const ffctl_reconciler reconcilers[] = {
 	{"dependencies", "dependencies", ff_client_reconcile_dependencies},
 	{"sibling-cancel", "sibling_cancel", ff_client_reconcile_sibling_cancel},
 	{"cancel-backlog", "cancel_backlog", ff_client_reconcile_cancel_backlog},
 };
-
-#define N_RECONCILERS 3
 
 static const ffctl_optspec reconcile_spec[] = {{"batch", true}, {NULL, false}};
 
 static int
 flow_reconcile(int argc, char **argv)
 {
+	static const ffctl_reconcilers spec = {
+		"flow reconcile", "flow reconcile", "%-20s %d\n", reconcilers, FFCTL_LEN(reconcilers), 0,
+		0, false
+	};
 	ffctl_args	a = {0};
-	ff_client  *c;
-	bool		chosen[N_RECONCILERS] = {false};
-	int32_t		changed[N_RECONCILERS] = {0};
 	int64_t		batch = 0;
-	int			rc = FFCTL_EXIT_OK;
 
 	if (!ffctl_parse(argc, argv, reconcile_spec, &a))
 		return FFCTL_EXIT_USAGE;
 	if (!ffctl_opt_int64(&a, "batch", &batch, NULL))
 		return FFCTL_EXIT_USAGE;
-	for (int i = 0; i < a.npos; i++)
-	{
-		bool		known = false;
-
-		for (int k = 0; k < N_RECONCILERS; k++)
-			if (strcmp(a.pos[i], reconcilers[k].name) == 0 || strcmp(a.pos[i], "all") == 0)
-				chosen[k] = known = true;
-		if (!known)
-			return ffctl_usage_error("flow reconcile", "unknown reconciler \"%s\"", a.pos[i]);
-	}
-	if (a.npos == 0)
-		for (int k = 0; k < N_RECONCILERS; k++)
-			chosen[k] = true;
-	if (batch < 0 || batch > 100000000)
-		batch = -1;				/* the engine reports the range */
-	c = ffctl_connect(&a, &rc);
-	if (c == NULL)
-		return rc;
-	for (int k = 0; k < N_RECONCILERS && rc == FFCTL_EXIT_OK; k++)
-		if (chosen[k] && reconcilers[k].fn(c, (int32_t) batch, &changed[k]) != FF_OK)
-			rc = ffctl_fail(&a, c, "flow reconcile");
-	if (rc == FFCTL_EXIT_OK)
-	{
-		if (a.json)
-		{
-			ffctl_json j;
-
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
-			for (int k = 0; k < N_RECONCILERS; k++)
-				if (chosen[k])
-					jw_kv_int(&j, reconcilers[k].key, changed[k]);
-			jw_end_line(&j);
-		}
-		else
-			for (int k = 0; k < N_RECONCILERS; k++)
-				if (chosen[k])
-					printf("%-20s %d\n", reconcilers[k].name, (int) changed[k]);
-	}
-	ff_client_close(c);
-	return rc;
+	return ffctl_run_reconcilers(&a, &spec, batch, 0);
 }
 
 /* ------------------------------------------------------------------------
  * dispatch
  * ------------------------------------------------------------------------ */
-typedef struct flow_verb
-{
-	const char *name;
-	int			(*fn) (int argc, char **argv);
-} flow_verb;
-
-static const flow_verb verbs[] = {
+static const ffctl_verb verbs[] = {
 	{"create", flow_create}, {"add", flow_add}, {"edge", flow_edge}, {"apply", flow_apply},
 	{"policy", flow_policy}, {"describe", flow_describe}, {"list", flow_list},
 	{"edges", flow_edges}, {"cancel", flow_cancel}, {"summary", flow_summary},
 	{"tag", flow_tag}, {"eligibility", flow_eligibility}, {"reconcile", flow_reconcile},
 };
 
-/*
- * argv: "flow", then main's global options (--json, --dsn DSN), then the
- * user's words. The verb is the first word that is not a global option; it
- * is taken out and the rest goes to the verb with argv[0] = "flow" (so
- * --help prints the flow usage).
- */
 int
 cmd_flow(int argc, char **argv)
 {
-	int			v = 1;
-	char	  **sub;
-	int			subc = 0;
-	int			rc;
-
-	while (v < argc && argv[v][0] == '-')
-	{
-		if (strcmp(argv[v], "--help") == 0 || strcmp(argv[v], "-h") == 0)
-		{
-			printf("%s\n", FLOW_USAGE);
-			return FFCTL_EXIT_OK;
-		}
-		if (strcmp(argv[v], "--dsn") == 0)
-			v++;
-		else if (strcmp(argv[v], "--json") != 0 && strncmp(argv[v], "--dsn=", 6) != 0)
-			break;
-		v++;
-	}
-	if (v >= argc || argv[v][0] == '-')
-		return ffctl_usage_error("flow", "expected a verb: create, add, edge, apply, policy, describe, "
-								 "list, edges, cancel, summary, tag, eligibility, reconcile");
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-	{
-		if (strcmp(argv[v], verbs[i].name) != 0)
-			continue;
-		sub = calloc((size_t) argc, sizeof(char *));
-		if (sub == NULL)
-			return FFCTL_EXIT_ERROR;
-		for (int k = 0; k < argc; k++)
-			if (k != v)
-				sub[subc++] = argv[k];
-		rc = verbs[i].fn(subc, sub);
-		free(sub);
-		return rc;
-	}
-	return ffctl_usage_error("flow", "unknown verb \"%s\"", argv[v]);
+	return ffctl_dispatch(argc, argv, "flow", FLOW_USAGE, verbs, FFCTL_LEN(verbs),
+						  "create, add, edge, apply, policy, describe, list, edges, cancel, summary, "
+						  "tag, eligibility, reconcile");
 }
 
 /* ffctl wait-children HANDLE */
@@ -1406,33 +1162,22 @@ int
 cmd_wait_children(int argc, char **argv)
 {
 	ffctl_args	a = {0};
-	ff_client  *c;
 	ff_handle	h = {0};
 	char	   *state = NULL;
-	int			rc = FFCTL_EXIT_OK;
+	int			rc;
+	ff_client  *c = ffctl_handle_command(argc, argv, ffctl_no_options, NULL, &a, &h, &rc);
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
-		return FFCTL_EXIT_USAGE;
-	if (a.npos != 1)
-		return ffctl_usage_error("wait-children", "expected one HANDLE (hex, as printed by ffctl claim)");
-	if (ff_handle_from_hex(a.pos[0], &h) != FF_OK)
-		return ffctl_usage_error("wait-children", "HANDLE is not hex");
-	c = ffctl_connect(&a, &rc);
 	if (c == NULL)
-	{
-		ff_handle_clear(&h);
 		return rc;
-	}
 	if (ff_client_wait_children(c, &h, &state) != FF_OK)
 		rc = ffctl_fail(&a, c, "wait-children");
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "public_state", state);
-		jw_end_line(&j);
+		jw_doc_end(&j);
 	}
 	else
 		printf("%s\n", state);

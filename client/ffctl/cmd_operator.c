@@ -31,14 +31,12 @@ print_pairs(const ffctl_args *a, const char *const *keys, const char *const *val
 {
 	if (a->json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		for (int i = 0; i < n; i++)
 			jw_kv_str(&j, keys[i], values[i]);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 		return;
 	}
 	for (int i = 0; i < n; i++)
@@ -88,17 +86,14 @@ cmd_operator_cancel(int argc, char **argv)
 		rc = ffctl_fail(&a, c, "cancel");
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "execution_id", a.pos[0]);
 		jw_kv_str(&j, "outcome", r.outcome);
 		jw_kv_str(&j, "public_state", r.public_state);
-		jw_key(&j, "lease_revoked");
-		jw_bool(&j, r.lease_revoked);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_kv_bool(&j, "lease_revoked", r.lease_revoked);
+		jw_doc_end(&j);
 	}
 	else
 		printf("%s%s\n", r.outcome, r.lease_revoked ? " (lease revoked)" : "");
@@ -128,15 +123,13 @@ cmd_replay(int argc, char **argv)
 		rc = ffctl_fail(&a, c, "replay");
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "execution_id", a.pos[0]);
 		jw_kv_str(&j, "public_state", r.public_state);
 		jw_kv_int(&j, "replay_count", r.replay_count);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("%s (replay %d)\n", r.public_state, r.replay_count);
@@ -169,18 +162,16 @@ cmd_revoke(int argc, char **argv)
 		rc = ffctl_fail(&a, c, "revoke");
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "execution_id", a.pos[0]);
 		jw_kv_str(&j, "outcome", r.outcome);
 		jw_kv_str(&j, "detail", r.detail);
 		jw_kv_str(&j, "lease_id", r.lease_id);
 		if (r.lease_id)
 			jw_kv_int(&j, "lease_epoch", r.lease_epoch);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else if (r.detail)
 		printf("%s: %s\n", r.outcome, r.detail);
@@ -218,15 +209,13 @@ cmd_priority(int argc, char **argv)
 		rc = ffctl_fail(&a, c, "priority");
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "execution_id", a.pos[0]);
 		jw_kv_int(&j, "old_priority", oldp);
 		jw_kv_int(&j, "new_priority", newp);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("%d -> %d\n", oldp, newp);
@@ -239,13 +228,35 @@ static const ffctl_optspec workers_spec[] = {
 };
 
 static void
-print_texts_json(ffctl_json *j, const char *key, char **v, size_t n)
+print_worker(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+			 size_t i FFCTL_UNUSED)
 {
-	jw_key(j, key);
-	jw_arr_begin(j);
-	for (size_t i = 0; i < n; i++)
-		jw_str(j, v[i]);
-	jw_arr_end(j);
+	const ff_worker_info *w = item;
+	char		when[40];
+
+	if (a->json)
+	{
+		jw_kv_str(j, "worker_instance_id", w->worker_instance_id);
+		jw_kv_str(j, "worker_id", w->worker_id);
+		jw_kv_str(j, "namespace", w->ns);
+		jw_kv_strings(j, "lanes", w->lanes, w->n_lanes);
+		jw_kv_strings(j, "capabilities", w->capabilities, w->n_capabilities);
+		jw_kv_int(j, "last_heartbeat_ms", w->last_heartbeat_ms);
+		jw_kv_int(j, "liveness_ttl_ms", w->liveness_ttl_ms);
+		jw_kv_int(j, "expires_at_ms", w->expires_at_ms);
+		jw_kv_int(j, "registered_at_ms", w->registered_at_ms);
+		jw_kv_bool(j, "alive", w->alive);
+		return;
+	}
+	ffctl_format_time(w->last_heartbeat_ms, when, sizeof(when));
+	printf("%-32s %-16s %-5s %s lanes=", w->worker_instance_id, w->worker_id,
+		   w->alive ? "alive" : "gone", when);
+	for (size_t k = 0; k < w->n_lanes; k++)
+		printf("%s%s", k ? "," : "", w->lanes[k]);
+	printf(" caps=");
+	for (size_t k = 0; k < w->n_capabilities; k++)
+		printf("%s%s", k ? "," : "", w->capabilities[k]);
+	putchar('\n');
 }
 
 static int
@@ -255,49 +266,7 @@ workers_list(const ffctl_args *a, ff_client *c, int32_t limit)
 
 	if (ff_client_list_workers(c, ffctl_opt(a, "namespace"), ffctl_opt(a, "cursor"), limit, &l) != FF_OK)
 		return ffctl_fail(a, c, "workers");
-	if (a->json)
-	{
-		ffctl_json j;
-
-		jw_init(&j, stdout);
-		jw_arr_begin(&j);
-		for (size_t i = 0; i < l.count; i++)
-		{
-			ff_worker_info *w = &l.items[i];
-
-			jw_obj_begin(&j);
-			jw_kv_str(&j, "worker_instance_id", w->worker_instance_id);
-			jw_kv_str(&j, "worker_id", w->worker_id);
-			jw_kv_str(&j, "namespace", w->ns);
-			print_texts_json(&j, "lanes", w->lanes, w->n_lanes);
-			print_texts_json(&j, "capabilities", w->capabilities, w->n_capabilities);
-			jw_kv_int(&j, "last_heartbeat_ms", w->last_heartbeat_ms);
-			jw_kv_int(&j, "liveness_ttl_ms", w->liveness_ttl_ms);
-			jw_kv_int(&j, "expires_at_ms", w->expires_at_ms);
-			jw_kv_int(&j, "registered_at_ms", w->registered_at_ms);
-			jw_key(&j, "alive");
-			jw_bool(&j, w->alive);
-			jw_obj_end(&j);
-		}
-		jw_arr_end(&j);
-		putchar('\n');
-	}
-	else
-		for (size_t i = 0; i < l.count; i++)
-		{
-			ff_worker_info *w = &l.items[i];
-			char		when[40];
-
-			ffctl_format_time(w->last_heartbeat_ms, when, sizeof(when));
-			printf("%-32s %-16s %-5s %s lanes=", w->worker_instance_id, w->worker_id,
-				   w->alive ? "alive" : "gone", when);
-			for (size_t k = 0; k < w->n_lanes; k++)
-				printf("%s%s", k ? "," : "", w->lanes[k]);
-			printf(" caps=");
-			for (size_t k = 0; k < w->n_capabilities; k++)
-				printf("%s%s", k ? "," : "", w->capabilities[k]);
-			putchar('\n');
-		}
+	FFCTL_PRINT_LIST(a, NULL, &l, print_worker, NULL);
 	ff_worker_list_clear(&l);
 	return FFCTL_EXIT_OK;
 }
@@ -313,20 +282,38 @@ workers_dead(const ffctl_args *a, ff_client *c, const char *instance)
 		return ffctl_fail(a, c, "workers dead");
 	if (a->json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "worker_instance_id", instance);
 		jw_kv_str(&j, "outcome", outcome);
 		jw_kv_int(&j, "leases_released", released);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("%s (%d lease%s released)\n", outcome, released, released == 1 ? "" : "s");
 	ff_free(outcome);
 	return FFCTL_EXIT_OK;
+}
+
+static void
+print_expired(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+			  size_t i FFCTL_UNUSED)
+{
+	const ff_expired_lease *e = item;
+
+	if (!a->json)
+	{
+		printf("%s %s %s\n", e->execution_id, e->worker_instance_id, e->ownership_state);
+		return;
+	}
+	jw_kv_str(j, "execution_id", e->execution_id);
+	jw_kv_str(j, "lane_id", e->lane_id);
+	jw_kv_str(j, "worker_instance_id", e->worker_instance_id);
+	jw_kv_str(j, "lease_id", e->lease_id);
+	jw_kv_int(j, "lease_epoch", e->lease_epoch);
+	jw_kv_int(j, "expires_at_ms", e->expires_at_ms);
+	jw_kv_str(j, "ownership_state", e->ownership_state);
 }
 
 static int
@@ -336,33 +323,7 @@ workers_expired(const ffctl_args *a, ff_client *c, int32_t limit)
 
 	if (ff_client_list_expired_leases(c, 0, 0, NULL, limit, ffctl_opt(a, "namespace"), &l) != FF_OK)
 		return ffctl_fail(a, c, "workers expired-leases");
-	if (a->json)
-	{
-		ffctl_json j;
-
-		jw_init(&j, stdout);
-		jw_arr_begin(&j);
-		for (size_t i = 0; i < l.count; i++)
-		{
-			ff_expired_lease *e = &l.items[i];
-
-			jw_obj_begin(&j);
-			jw_kv_str(&j, "execution_id", e->execution_id);
-			jw_kv_str(&j, "lane_id", e->lane_id);
-			jw_kv_str(&j, "worker_instance_id", e->worker_instance_id);
-			jw_kv_str(&j, "lease_id", e->lease_id);
-			jw_kv_int(&j, "lease_epoch", e->lease_epoch);
-			jw_kv_int(&j, "expires_at_ms", e->expires_at_ms);
-			jw_kv_str(&j, "ownership_state", e->ownership_state);
-			jw_obj_end(&j);
-		}
-		jw_arr_end(&j);
-		putchar('\n');
-	}
-	else
-		for (size_t i = 0; i < l.count; i++)
-			printf("%s %s %s\n", l.items[i].execution_id, l.items[i].worker_instance_id,
-				   l.items[i].ownership_state);
+	FFCTL_PRINT_LIST(a, NULL, &l, print_expired, NULL);
 	ff_expired_lease_list_clear(&l);
 	return FFCTL_EXIT_OK;
 }
@@ -399,6 +360,23 @@ cmd_workers(int argc, char **argv)
 static const ffctl_optspec lane_spec[] = {
 	{"reason", true}, {"cursor", true}, {"limit", true}, {NULL, false}
 };
+
+static void
+print_lane_state(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+				 size_t i FFCTL_UNUSED)
+{
+	const ff_lane_state *l = item;
+
+	if (!a->json)
+	{
+		printf("%-40s %s\n", l->lane_id, l->state);
+		return;
+	}
+	jw_kv_str(j, "lane_id", l->lane_id);
+	jw_kv_str(j, "state", l->state);
+	jw_kv_str(j, "registered_by", l->registered_by);
+	jw_kv_int(j, "registered_at_ms", l->registered_at_ms);
+}
 
 int
 cmd_lane(int argc, char **argv)
@@ -448,27 +426,8 @@ cmd_lane(int argc, char **argv)
 
 		if (ff_client_list_lane_states(c, ffctl_opt(&a, "cursor"), (int32_t) limit, &l) != FF_OK)
 			rc = ffctl_fail(&a, c, "lane list");
-		else if (a.json)
-		{
-			ffctl_json j;
-
-			jw_init(&j, stdout);
-			jw_arr_begin(&j);
-			for (size_t i = 0; i < l.count; i++)
-			{
-				jw_obj_begin(&j);
-				jw_kv_str(&j, "lane_id", l.items[i].lane_id);
-				jw_kv_str(&j, "state", l.items[i].state);
-				jw_kv_str(&j, "registered_by", l.items[i].registered_by);
-				jw_kv_int(&j, "registered_at_ms", l.items[i].registered_at_ms);
-				jw_obj_end(&j);
-			}
-			jw_arr_end(&j);
-			putchar('\n');
-		}
 		else
-			for (size_t i = 0; i < l.count; i++)
-				printf("%-40s %s\n", l.items[i].lane_id, l.items[i].state);
+			FFCTL_PRINT_LIST(&a, NULL, &l, print_lane_state, NULL);
 		ff_lane_state_list_clear(&l);
 	}
 	ff_client_close(c);

@@ -8,28 +8,6 @@
 
 #include "ffctl.h"
 
-static const ffctl_optspec no_options[] = {{NULL, false}};
-
-static void
-human_time(const char *label, int64_t ms)
-{
-	char		buf[40];
-
-	if (ms <= 0)
-	{
-		ffctl_kv(label, "-");
-		return;
-	}
-	ffctl_format_time(ms, buf, sizeof(buf));
-	ffctl_kv(label, "%s (%lld)", buf, (long long) ms);
-}
-
-static const char *
-dash(const char *s)
-{
-	return s && s[0] ? s : "-";
-}
-
 int
 cmd_describe(int argc, char **argv)
 {
@@ -40,7 +18,7 @@ cmd_describe(int argc, char **argv)
 	ff_client  *c;
 	int			rc;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 1)
 		return ffctl_usage_error("describe", "expected one EXECUTION_ID");
@@ -64,10 +42,9 @@ cmd_describe(int argc, char **argv)
 	}
 	if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "execution_id", d.execution_id);
 		jw_kv_str(&j, "lane_id", d.lane_id);
 		jw_kv_str(&j, "namespace", d.ns);
@@ -124,15 +101,14 @@ cmd_describe(int argc, char **argv)
 		jw_key(&j, "tags");
 		jw_raw(&j, d.tags_json);
 		jw_bytes(&j, "result", &result);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 	{
 		ffctl_kv("execution_id", "%s", d.execution_id);
 		ffctl_kv("lane", "%s", d.lane_id);
-		ffctl_kv("namespace", "%s", dash(d.ns));
-		ffctl_kv("kind", "%s", dash(i.execution_kind));
+		ffctl_kv("namespace", "%s", ffctl_dash(d.ns));
+		ffctl_kv("kind", "%s", ffctl_dash(i.execution_kind));
 		ffctl_kv("priority", "%d", (int) i.priority);
 		if (d.flow_id)
 			ffctl_kv("flow", "%s", d.flow_id);
@@ -143,7 +119,7 @@ cmd_describe(int argc, char **argv)
 			ffctl_kv("blocking detail", "%s", d.blocking_detail);
 		if (d.has_current_attempt)
 			ffctl_kv("attempts", "%d (current: %d, %s)", (int) d.total_attempt_count,
-					 (int) d.current_attempt_index, dash(d.current_attempt_id));
+					 (int) d.current_attempt_index, ffctl_dash(d.current_attempt_id));
 		else
 			ffctl_kv("attempts", "0");
 		if (d.has_lease)
@@ -152,14 +128,14 @@ cmd_describe(int argc, char **argv)
 
 			ffctl_format_time(d.lease_expires_at_ms, when, sizeof(when));
 			ffctl_kv("lease", "epoch %lld held by %s until %s (%s)", (long long) d.lease_epoch,
-					 dash(d.worker_instance_id), when, d.lease_id);
+					 ffctl_dash(d.worker_instance_id), when, d.lease_id);
 		}
 		else
 			ffctl_kv("lease", "-");
-		human_time("created", d.created_at_ms);
-		human_time("started", i.started_at_ms);
-		human_time("completed", i.completed_at_ms);
-		human_time("last change", d.last_mutation_at_ms);
+		ffctl_kv_time("created", d.created_at_ms);
+		ffctl_kv_time("started", i.started_at_ms);
+		ffctl_kv_time("completed", i.completed_at_ms);
+		ffctl_kv_time("last change", d.last_mutation_at_ms);
 		ffctl_kv("tags", "%s", d.tags_json ? d.tags_json : "{}");
 		printf("%-20s ", "result");
 		ffctl_print_bytes(stdout, &result);
@@ -181,7 +157,7 @@ cmd_result(int argc, char **argv)
 	ff_client  *c;
 	int			rc;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 1)
 		return ffctl_usage_error("result", "expected one EXECUTION_ID");
@@ -197,13 +173,11 @@ cmd_result(int argc, char **argv)
 	}
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_bytes(&j, "result", &b);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		fwrite(b.data, 1, b.len, stdout);
@@ -216,104 +190,88 @@ static const ffctl_optspec list_spec[] = {
 	{"lane", true}, {"partition", true}, {"cursor", true}, {"limit", true}, {"all", false}, {NULL, false}
 };
 
+typedef struct list_filter
+{
+	char		pk[32];
+	const char *lane;			/* NULL: every lane */
+} list_filter;
+
+static ff_status
+list_page(const ffctl_args *a, ff_client *c, ffctl_json *j, const void *ctx, const char *cursor,
+		  int32_t limit, size_t *count, char **next)
+{
+	const list_filter *f = ctx;
+	ff_execution_list l = {0};
+	ff_status	s = ff_client_list_executions(c, f->pk, cursor, limit, &l);
+
+	for (size_t k = 0; k < l.count; k++)
+	{
+		ff_execution_summary *e = &l.items[k];
+		char		when[40];
+
+		if (f->lane && strcmp(e->lane_id, f->lane) != 0)
+			continue;
+		if (!a->json)
+		{
+			ffctl_format_time(e->created_at_ms, when, sizeof(when));
+			printf("%-46s %-20s %-10s %s\n", e->execution_id, e->lane_id, e->public_state, when);
+			continue;
+		}
+		jw_obj_begin(j);
+		jw_kv_str(j, "execution_id", e->execution_id);
+		jw_kv_str(j, "lane_id", e->lane_id);
+		jw_kv_str(j, "public_state", e->public_state);
+		jw_kv_int(j, "created_at_ms", e->created_at_ms);
+		jw_obj_end(j);
+	}
+	*count = l.count;
+	*next = l.count > 0 ? strdup(l.items[l.count - 1].execution_id) : NULL;
+	ff_execution_list_clear(&l);
+	return s;
+}
+
 int
 cmd_list(int argc, char **argv)
 {
+	static const ffctl_listing listing = {
+		"list", "EXECUTION_ID                                   LANE                 STATE      "
+		"CREATED\n", "(more: --cursor '%s', or --all)\n", list_page
+	};
 	ffctl_args	a = {0};
-	ff_client  *c;
-	int			rc;
-	char		pk[32];
-	const char *lane;
+	list_filter f;
 	const char *part;
-	char	   *cursor = NULL;
 	int64_t		limit = 100;
-	bool		all;
-	ffctl_json	j;
-	size_t		shown = 0;
 
 	if (!ffctl_parse(argc, argv, list_spec, &a))
 		return FFCTL_EXIT_USAGE;
-	lane = ffctl_opt(&a, "lane");
+	f.lane = ffctl_opt(&a, "lane");
 	part = ffctl_opt(&a, "partition");
-	all = ffctl_flag(&a, "all");
-	if ((lane == NULL) == (part == NULL) || a.npos > 0 || !ffctl_opt_int64(&a, "limit", &limit, NULL))
+	if ((f.lane == NULL) == (part == NULL) || a.npos > 0 || !ffctl_opt_int64(&a, "limit", &limit, NULL))
 		return ffctl_usage_error("list", "give exactly one of --lane and --partition");
-	if (lane)
-		snprintf(pk, sizeof(pk), "{fp:%d}", ff_solo_partition(lane));
-	else if (part[0] == '{')
-		snprintf(pk, sizeof(pk), "%s", part);
-	else
-		snprintf(pk, sizeof(pk), "{fp:%s}", part);
-	if (ffctl_opt(&a, "cursor"))
-		cursor = strdup(ffctl_opt(&a, "cursor"));
-	c = ffctl_connect(&a, &rc);
-	if (c == NULL)
-	{
-		free(cursor);
-		return rc;
-	}
-	if (a.json)
-	{
-		jw_init(&j, stdout);
-		jw_arr_begin(&j);
-	}
-	else
-		printf("%-46s %-20s %-10s %s\n", "EXECUTION_ID", "LANE", "STATE", "CREATED");
-	for (;;)
-	{
-		ff_execution_list l = {0};
-
-		if (ff_client_list_executions(c, pk, cursor, (int32_t) (limit > 1000 ? 1000 : limit), &l) != FF_OK)
-		{
-			rc = ffctl_fail(&a, c, "list");
-			break;
-		}
-		for (size_t k = 0; k < l.count; k++)
-		{
-			ff_execution_summary *e = &l.items[k];
-			char		when[40];
-
-			if (lane && strcmp(e->lane_id, lane) != 0)
-				continue;
-			shown++;
-			if (a.json)
-			{
-				jw_obj_begin(&j);
-				jw_kv_str(&j, "execution_id", e->execution_id);
-				jw_kv_str(&j, "lane_id", e->lane_id);
-				jw_kv_str(&j, "public_state", e->public_state);
-				jw_kv_int(&j, "created_at_ms", e->created_at_ms);
-				jw_obj_end(&j);
-			}
-			else
-			{
-				ffctl_format_time(e->created_at_ms, when, sizeof(when));
-				printf("%-46s %-20s %-10s %s\n", e->execution_id, e->lane_id, e->public_state, when);
-			}
-		}
-		free(cursor);
-		cursor = l.count > 0 ? strdup(l.items[l.count - 1].execution_id) : NULL;
-		if (!all || l.count == 0 || (int64_t) l.count < (limit > 1000 ? 1000 : limit))
-		{
-			if (!all && l.count > 0 && !a.json && (int64_t) l.count == limit)
-				fprintf(stderr, "(more: --cursor '%s', or --all)\n", cursor);
-			ff_execution_list_clear(&l);
-			break;
-		}
-		ff_execution_list_clear(&l);
-	}
-	if (a.json && rc == FFCTL_EXIT_OK)
-	{
-		jw_arr_end(&j);
-		putchar('\n');
-	}
-	(void) shown;
-	free(cursor);
-	ff_client_close(c);
-	return rc;
+	ffctl_partition_key(part, f.lane ? ff_solo_partition(f.lane) : 0, f.pk, sizeof(f.pk));
+	return ffctl_list_pages(&a, &listing, &f, ffctl_opt(&a, "cursor"), limit,
+							(int32_t) (limit > 1000 ? 1000 : limit), ffctl_flag(&a, "all"));
 }
 
 static const ffctl_optspec lanes_spec[] = {{"cursor", true}, {"limit", true}, {NULL, false}};
+
+static void
+print_lane(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+		   size_t i FFCTL_UNUSED)
+{
+	const ff_lane *l = item;
+	char		when[40];
+
+	if (a->json)
+	{
+		jw_kv_str(j, "lane_id", l->lane_id);
+		jw_kv_int(j, "registered_at_ms", l->registered_at_ms);
+		jw_kv_str(j, "registered_by", l->registered_by);
+		return;
+	}
+	ffctl_format_time(l->registered_at_ms, when, sizeof(when));
+	printf("%-40s %s\n", l->lane_id, when);
+}
 
 int
 cmd_lanes(int argc, char **argv)
@@ -333,33 +291,8 @@ cmd_lanes(int argc, char **argv)
 		return rc;
 	if (ff_client_list_lanes(c, ffctl_opt(&a, "cursor"), (int32_t) (limit > 1000 ? 1000 : limit), &l) != FF_OK)
 		rc = ffctl_fail(&a, c, "lanes");
-	else if (a.json)
-	{
-		ffctl_json j;
-
-		jw_init(&j, stdout);
-		jw_arr_begin(&j);
-		for (size_t i = 0; i < l.count; i++)
-		{
-			jw_obj_begin(&j);
-			jw_kv_str(&j, "lane_id", l.items[i].lane_id);
-			jw_kv_int(&j, "registered_at_ms", l.items[i].registered_at_ms);
-			jw_kv_str(&j, "registered_by", l.items[i].registered_by);
-			jw_obj_end(&j);
-		}
-		jw_arr_end(&j);
-		putchar('\n');
-	}
 	else
-	{
-		for (size_t i = 0; i < l.count; i++)
-		{
-			char		when[40];
-
-			ffctl_format_time(l.items[i].registered_at_ms, when, sizeof(when));
-			printf("%-40s %s\n", l.items[i].lane_id, when);
-		}
-	}
+		FFCTL_PRINT_LIST(&a, NULL, &l, print_lane, NULL);
 	ff_lane_list_clear(&l);
 	ff_client_close(c);
 	return rc;
@@ -368,48 +301,11 @@ cmd_lanes(int argc, char **argv)
 int
 cmd_tag(int argc, char **argv)
 {
-	ffctl_args	a = {0};
-	ff_client  *c;
-	int			rc;
+	static const ffctl_tag_calls calls = {
+		"tag", "EXECUTION_ID", "", ff_client_get_execution_tag, ff_client_set_execution_tag
+	};
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
-		return FFCTL_EXIT_USAGE;
-	if (!((a.npos == 3 && strcmp(a.pos[0], "get") == 0) || (a.npos == 4 && strcmp(a.pos[0], "set") == 0)))
-		return ffctl_usage_error("tag", "expected: get EXECUTION_ID KEY | set EXECUTION_ID KEY VALUE");
-	c = ffctl_connect(&a, &rc);
-	if (c == NULL)
-		return rc;
-	if (strcmp(a.pos[0], "get") == 0)
-	{
-		char	   *v = NULL;
-
-		if (ff_client_get_execution_tag(c, a.pos[1], a.pos[2], &v) != FF_OK)
-			rc = ffctl_fail(&a, c, "tag get");
-		else if (a.json)
-		{
-			ffctl_json j;
-
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
-			jw_kv_str(&j, "value", v);
-			jw_obj_end(&j);
-			putchar('\n');
-		}
-		else if (v == NULL)
-		{
-			fprintf(stderr, "ffctl tag get: no tag %s on %s\n", a.pos[2], a.pos[1]);
-			rc = FFCTL_EXIT_NOT_FOUND;
-		}
-		else
-			printf("%s\n", v);
-		ff_free(v);
-	}
-	else if (ff_client_set_execution_tag(c, a.pos[1], a.pos[2], a.pos[3]) != FF_OK)
-		rc = ffctl_fail(&a, c, "tag set");
-	else if (a.json)
-		printf("{\"ok\":true}\n");
-	ff_client_close(c);
-	return rc;
+	return ffctl_tag_command(argc, argv, &calls);
 }
 
 int
@@ -419,7 +315,7 @@ cmd_ping(int argc, char **argv)
 	ff_client  *c;
 	int			rc;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	c = ffctl_connect(&a, &rc);
 	if (c == NULL)
@@ -441,7 +337,7 @@ cmd_time(int argc, char **argv)
 	int64_t		t = 0;
 	char		buf[40];
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	c = ffctl_connect(&a, &rc);
 	if (c == NULL)
@@ -467,7 +363,7 @@ cmd_capabilities(int argc, char **argv)
 	int			rc;
 	char	   *json = NULL;
 
-	if (!ffctl_parse(argc, argv, no_options, &a))
+	if (!ffctl_parse(argc, argv, ffctl_no_options, &a))
 		return FFCTL_EXIT_USAGE;
 	c = ffctl_connect(&a, &rc);
 	if (c == NULL)

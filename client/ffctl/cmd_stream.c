@@ -11,35 +11,11 @@
  * tail -f, woken by the stream's NOTIFY, until the stream closes (its
  * attempt ended), --timeout-ms passes, or SIGINT / SIGTERM.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ffctl.h"
-
-int			cmd_tail(int argc, char **argv);
-int			cmd_summary(int argc, char **argv);
-int			cmd_append(int argc, char **argv);
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal(int signo)
-{
-	(void) signo;
-	interrupted = 1;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --attempt N: FF_CURRENT_ATTEMPT when absent; false (after a message) if bad */
 static bool
@@ -102,10 +78,9 @@ print_frame(const tail_output *o, int32_t attempt_index, const ff_frame *f)
 
 	if (o->json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "frame_id", f->frame_id);
 		jw_kv_int(&j, "ts_ms", f->ts_ms);
 		jw_kv_int(&j, "seq", f->seq);
@@ -128,8 +103,7 @@ print_frame(const tail_output *o, int32_t attempt_index, const ff_frame *f)
 			write_base64(stdout, b->data, b->len);
 			fputc('"', stdout);
 		}
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 		return;
 	}
 	if (o->ids)
@@ -158,17 +132,14 @@ print_closed(const tail_output *o, const ff_frame_list *l)
 {
 	if (o->json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
-		jw_key(&j, "closed");
-		jw_bool(&j, true);
+		jw_doc_begin(&j);
+		jw_kv_bool(&j, "closed", true);
 		jw_kv_int(&j, "attempt_index", l->attempt_index);
 		jw_kv_int(&j, "closed_at_ms", l->closed_at_ms);
 		jw_kv_str(&j, "closed_reason", l->closed_reason);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -200,7 +171,6 @@ cmd_tail(int argc, char **argv)
 	ff_tail_visibility vis;
 	int64_t		deadline;
 	int			rc = FFCTL_EXIT_OK;
-	struct sigaction sa;
 
 	if (!ffctl_parse(argc, argv, tail_spec, &a))
 		return FFCTL_EXIT_USAGE;
@@ -231,17 +201,11 @@ cmd_tail(int argc, char **argv)
 	if (c == NULL)
 		return rc;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
 	if (follow)
-	{
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
-	deadline = mono_ms() + timeout;
+		ffctl_catch_stop_signals();
+	deadline = ffctl_mono_ms() + timeout;
 
-	while (!interrupted)
+	while (!ffctl_interrupted)
 	{
 		ff_frame_list l = {0};
 		ff_status	st;
@@ -252,7 +216,7 @@ cmd_tail(int argc, char **argv)
 			wait = (int) block_ms;
 			if (has_timeout)
 			{
-				int64_t		left = deadline - mono_ms();
+				int64_t		left = deadline - ffctl_mono_ms();
 
 				if (left < wait)
 					wait = left > 0 ? (int) left : 0;
@@ -264,10 +228,8 @@ cmd_tail(int argc, char **argv)
 			if (follow && st == FF_ERR_CONNECTION)
 			{
 				/* keep following from the cursor once the server is back */
-				struct timespec ts = {1, 0};
-
 				fprintf(stderr, "ffctl tail: %s; retrying\n", ff_client_last_error(c)->message);
-				nanosleep(&ts, NULL);
+				ffctl_sleep_ms(1000);
 				continue;
 			}
 			rc = ffctl_fail(&a, c, "tail");
@@ -296,7 +258,7 @@ cmd_tail(int argc, char **argv)
 		ff_frame_list_clear(&l);
 		if (!follow)
 			break;
-		if (has_timeout && mono_ms() >= deadline)
+		if (has_timeout && ffctl_mono_ms() >= deadline)
 		{
 			rc = FFCTL_EXIT_EMPTY;
 			break;
@@ -343,18 +305,16 @@ cmd_summary(int argc, char **argv)
 	}
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_int(&j, "version", s.version);
 		jw_kv_str(&j, "patch_kind", s.patch_kind);
 		jw_kv_int(&j, "first_applied_ms", s.first_applied_ms);
 		jw_kv_int(&j, "last_updated_ms", s.last_updated_ms);
 		jw_key(&j, "document");
 		jw_raw(&j, s.document_json);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -390,8 +350,6 @@ cmd_append(int argc, char **argv)
 	ff_frame_args fa = {0};
 	ff_append_result r;
 	const char *mode;
-	const char *text;
-	const char *path;
 	int64_t		ttl = 0,
 				fl = 0,
 				ce = 0;
@@ -403,9 +361,7 @@ cmd_append(int argc, char **argv)
 		return ffctl_usage_error("append", "expected one HANDLE");
 	if (ffctl_opt(&a, "type") == NULL)
 		return ffctl_usage_error("append", "--type is required");
-	text = ffctl_opt(&a, "payload");
-	path = ffctl_opt(&a, "payload-file");
-	if ((text == NULL) == (path == NULL))
+	if ((ffctl_opt(&a, "payload") == NULL) == (ffctl_opt(&a, "payload-file") == NULL))
 		return ffctl_usage_error("append", "give one of --payload and --payload-file");
 	mode = ffctl_opt(&a, "mode") ? ffctl_opt(&a, "mode") : "durable";
 	if (strcmp(mode, "durable") == 0)
@@ -431,14 +387,12 @@ cmd_append(int argc, char **argv)
 	}
 	if (ff_handle_from_hex(a.pos[0], &h) != FF_OK)
 		return ffctl_usage_error("append", "HANDLE must be hex (as ffctl claim prints it)");
-	if (path && !ffctl_read_file(path, &file))
+	if (!ffctl_payload_option(&a, &file, &fa.payload, &fa.payload_len))
 	{
 		ff_handle_clear(&h);
 		return FFCTL_EXIT_ERROR;
 	}
 	fa.frame_type = ffctl_opt(&a, "type");
-	fa.payload = path ? (const void *) file.data : (const void *) text;
-	fa.payload_len = path ? file.len : strlen(text);
 	fa.correlation_id = ffctl_opt(&a, "correlation-id");
 	fa.encoding = ffctl_opt(&a, "encoding");
 	fa.ttl_ms = (int32_t) ttl;
@@ -456,10 +410,9 @@ cmd_append(int argc, char **argv)
 		rc = ffctl_fail(&a, c, "append");
 	else if (a.json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "frame_id", r.frame_id);
 		jw_kv_int(&j, "ts_ms", r.ts_ms);
 		jw_kv_int(&j, "seq", r.seq);
@@ -474,8 +427,7 @@ cmd_append(int argc, char **argv)
 			jw_int(&j, r.maxlen_applied);
 		else
 			jw_null(&j);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("%s\n", r.frame_id);

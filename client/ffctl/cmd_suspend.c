@@ -17,152 +17,15 @@
  *   signals           read or follow the signal-event outbox
  *   reconcile-suspensions  the suspension-timeout / pending-waitpoint-expiry passes
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ffctl.h"
 
 /* ------------------------------------------------------------------------
  * helpers
  * ------------------------------------------------------------------------ */
-
-/* a growing string */
-typedef struct sbuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		oom;
-} sbuf;
-
-static void
-sb_add(sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap : 64;
-		char	   *g;
-
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		g = realloc(b->data, cap);
-		if (g == NULL)
-		{
-			b->oom = true;
-			return;
-		}
-		b->data = g;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void
-sb_str(sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-/* s as a JSON string literal */
-static void
-sb_json(sbuf *b, const char *s)
-{
-	sb_add(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		char		esc[8];
-
-		if (*p == '"' || *p == '\\')
-		{
-			esc[0] = '\\';
-			esc[1] = (char) *p;
-			sb_add(b, esc, 2);
-		}
-		else if (*p < 0x20)
-		{
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			sb_str(b, esc);
-		}
-		else
-			sb_add(b, (const char *) p, 1);
-	}
-	sb_add(b, "\"", 1);
-}
-
-/* the partition key "{fp:N}" of --partition N / {fp:N}, --lane or an execution id */
-static bool
-partition_key(const char *partition, const char *lane, const char *execution_id, char *pk,
-			  size_t len)
-{
-	if (lane)
-		snprintf(pk, len, "{fp:%d}", ff_solo_partition(lane));
-	else if (execution_id)
-	{
-		int			n = ff_execution_partition(execution_id);
-
-		if (n < 0)
-			return false;
-		snprintf(pk, len, "{fp:%d}", n);
-	}
-	else if (partition[0] == '{')
-		snprintf(pk, len, "%s", partition);
-	else
-		snprintf(pk, len, "{fp:%s}", partition);
-	return true;
-}
-
-/* options of a command with subcommands: false (and a message) if one is
- * not allowed for this subcommand */
-static bool
-only_options(const ffctl_args *a, const char *command, const char *sub, const char *const *allowed)
-{
-	for (int i = 0; i < a->nopts; i++)
-	{
-		const char *n = a->names[i];
-		bool		ok = strcmp(n, "json") == 0 || strcmp(n, "dsn") == 0;
-
-		for (int k = 0; !ok && allowed && allowed[k]; k++)
-			ok = strcmp(n, allowed[k]) == 0;
-		if (!ok)
-		{
-			ffctl_usage_error(command, "%s does not take --%s", sub, n);
-			return false;
-		}
-	}
-	return true;
-}
-
-static void
-print_time_kv(const char *label, int64_t ms)
-{
-	char		when[40];
-
-	if (ms == 0)
-	{
-		ffctl_kv(label, "-");
-		return;
-	}
-	ffctl_format_time(ms, when, sizeof(when));
-	ffctl_kv(label, "%s (%lld)", when, (long long) ms);
-}
-
-static void
-jw_kv_ms(ffctl_json *j, const char *key, int64_t ms)
-{
-	jw_key(j, key);
-	if (ms == 0)
-		jw_null(j);
-	else
-		jw_int(j, ms);
-}
 
 /* a secret from --secret-hex, --secret-file or --generate (malloc'ed hex) */
 static char *
@@ -181,25 +44,7 @@ secret_from_options(const ffctl_args *a, const char *command)
 	if (hex)
 		return strdup(hex);
 	if (file)
-	{
-		ff_bytes	b = {0};
-		size_t		n;
-
-		if (!ffctl_read_file(file, &b))
-			return NULL;
-		n = b.len;
-		while (n > 0 && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r' ||
-						 b.data[n - 1] == ' ' || b.data[n - 1] == '\t'))
-			n--;
-		out = malloc(n + 1);
-		if (out)
-		{
-			memcpy(out, b.data, n);
-			out[n] = '\0';
-		}
-		ff_bytes_clear(&b);
-		return out;
-	}
+		return ffctl_read_trimmed(file, "\n\r \t");
 	{
 		unsigned char raw[32];
 		FILE	   *f = fopen("/dev/urandom", "rb");
@@ -253,8 +98,7 @@ print_suspend_result(const ffctl_args *a, const ff_suspend_result *r)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "outcome", outcome);
 		jw_kv_str(&j, "suspension_id", r->suspension_id);
 		jw_kv_str(&j, "handle", hex);
@@ -270,8 +114,7 @@ print_suspend_result(const ffctl_args *a, const ff_suspend_result *r)
 			jw_obj_end(&j);
 		}
 		jw_arr_end(&j);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -302,7 +145,7 @@ cmd_suspend(int argc, char **argv)
 	ff_lease_triple t = {0};
 	ff_handle	h = {0};
 	ff_client  *c;
-	sbuf		wps = {0};
+	ffctl_sbuf		wps = {0};
 	int64_t		timeout_ms = 0,
 				timeout_at = 0,
 				epoch = 0,
@@ -342,22 +185,22 @@ cmd_suspend(int argc, char **argv)
 
 	if (nkeys + npending > 0)
 	{
-		sb_str(&wps, "[");
+		ffctl_sb_str(&wps, "[");
 		for (int i = 0; i < nkeys; i++)
 		{
 			if (i > 0)
-				sb_str(&wps, ",");
-			sb_json(&wps, ffctl_opt_n(&a, "waitpoint", i));
+				ffctl_sb_str(&wps, ",");
+			ffctl_sb_json(&wps, ffctl_opt_n(&a, "waitpoint", i));
 		}
 		for (int i = 0; i < npending; i++)
 		{
 			if (nkeys + i > 0)
-				sb_str(&wps, ",");
-			sb_str(&wps, "{\"use_pending\":");
-			sb_json(&wps, ffctl_opt_n(&a, "use-pending", i));
-			sb_str(&wps, "}");
+				ffctl_sb_str(&wps, ",");
+			ffctl_sb_str(&wps, "{\"use_pending\":");
+			ffctl_sb_json(&wps, ffctl_opt_n(&a, "use-pending", i));
+			ffctl_sb_str(&wps, "}");
 		}
-		sb_str(&wps, "]");
+		ffctl_sb_str(&wps, "]");
 		if (wps.oom)
 		{
 			free(wps.data);
@@ -438,14 +281,12 @@ print_signal_result(const ffctl_args *a, const ff_signal_result *r)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "result", r->result);
 		jw_kv_str(&j, "signal_id", r->signal_id);
 		jw_kv_str(&j, "effect", r->effect);
 		jw_kv_str(&j, "public_state", r->public_state);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else if (r->duplicate)
 		printf("duplicate: signal %s was delivered before (execution %s)\n", r->signal_id,
@@ -463,7 +304,6 @@ cmd_signal(int argc, char **argv)
 	ff_signal_args sa = {0};
 	ff_signal_result r = {0};
 	ff_bytes	payload = {0};
-	ff_bytes	tokenbuf = {0};
 	char	   *token = NULL;
 	ff_client  *c;
 	int64_t		dedup = 0,
@@ -488,27 +328,10 @@ cmd_signal(int argc, char **argv)
 		return ffctl_usage_error("signal", "give exactly one of --token and --token-file");
 	if (ffctl_opt(&a, "payload") && ffctl_opt(&a, "payload-file"))
 		return ffctl_usage_error("signal", "--payload and --payload-file exclude each other");
-	if (ffctl_opt(&a, "token-file"))
-	{
-		size_t		n;
-
-		if (!ffctl_read_file(ffctl_opt(&a, "token-file"), &tokenbuf))
-			return FFCTL_EXIT_ERROR;
-		n = tokenbuf.len;
-		while (n > 0 && (tokenbuf.data[n - 1] == '\n' || tokenbuf.data[n - 1] == '\r' ||
-						 tokenbuf.data[n - 1] == ' '))
-			n--;
-		token = malloc(n + 1);
-		if (token == NULL)
-		{
-			ff_bytes_clear(&tokenbuf);
-			return FFCTL_EXIT_ERROR;
-		}
-		memcpy(token, tokenbuf.data, n);
-		token[n] = '\0';
-		ff_bytes_clear(&tokenbuf);
-	}
-	if (ffctl_opt(&a, "payload-file") && !ffctl_read_file(ffctl_opt(&a, "payload-file"), &payload))
+	if (ffctl_opt(&a, "token-file") &&
+		(token = ffctl_read_trimmed(ffctl_opt(&a, "token-file"), "\n\r ")) == NULL)
+		return FFCTL_EXIT_ERROR;
+	if (!ffctl_payload_option(&a, &payload, &sa.payload, &sa.payload_len))
 	{
 		free(token);
 		return FFCTL_EXIT_ERROR;
@@ -529,16 +352,6 @@ cmd_signal(int argc, char **argv)
 	sa.signal_category = ffctl_opt(&a, "category");
 	sa.source_type = ffctl_opt(&a, "source-type");
 	sa.source_identity = ffctl_opt(&a, "source-identity");
-	if (ffctl_opt(&a, "payload"))
-	{
-		sa.payload = ffctl_opt(&a, "payload");
-		sa.payload_len = strlen(ffctl_opt(&a, "payload"));
-	}
-	else if (payload.data)
-	{
-		sa.payload = payload.data;
-		sa.payload_len = payload.len;
-	}
 	sa.payload_encoding = ffctl_opt(&a, "encoding");
 	sa.correlation_id = ffctl_opt(&a, "correlation-id");
 	sa.idempotency_key = ffctl_opt(&a, "idempotency-key");
@@ -589,7 +402,7 @@ cmd_waitpoint(int argc, char **argv)
 		int64_t		expires = 0;
 		bool		has_expires;
 
-		if (!only_options(&a, "waitpoint", "create", create_opts))
+		if (!ffctl_only_options(&a, "waitpoint", "create", create_opts))
 			return FFCTL_EXIT_USAGE;
 		if (a.npos != 2 || !ffctl_opt_int64(&a, "expires-ms", &expires, &has_expires) || !has_expires)
 			return ffctl_usage_error("waitpoint", "create HANDLE --expires-ms N [--key KEY] [--id UUID]");
@@ -607,21 +420,19 @@ cmd_waitpoint(int argc, char **argv)
 		{
 			ffctl_json	j;
 
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
+			jw_doc_begin(&j);
 			jw_kv_str(&j, "waitpoint_id", w.waitpoint_id);
 			jw_kv_str(&j, "waitpoint_key", w.waitpoint_key);
 			jw_kv_str(&j, "waitpoint_token", w.waitpoint_token);
 			jw_kv_int(&j, "expires_at_ms", w.expires_at_ms);
-			jw_obj_end(&j);
-			putchar('\n');
+			jw_doc_end(&j);
 		}
 		else
 		{
 			ffctl_kv("waitpoint_id", "%s", w.waitpoint_id);
 			ffctl_kv("waitpoint_key", "%s", w.waitpoint_key);
 			ffctl_kv("waitpoint_token", "%s", w.waitpoint_token);
-			print_time_kv("expires_at", w.expires_at_ms);
+			ffctl_kv_time("expires_at", w.expires_at_ms);
 		}
 		ff_waitpoint_created_clear(&w);
 		ff_handle_clear(&h);
@@ -633,15 +444,17 @@ cmd_waitpoint(int argc, char **argv)
 		char		pk[64];
 		char	   *token = NULL;
 
-		if (!only_options(&a, "waitpoint", "token", NULL))
+		if (!ffctl_only_options(&a, "waitpoint", "token", NULL))
 			return FFCTL_EXIT_USAGE;
 		if (a.npos != 3)
 			return ffctl_usage_error("waitpoint", "token EXECUTION_ID|{fp:N} WAITPOINT_ID");
 		if (a.pos[1][0] == '{' && strchr(a.pos[1], ':') && strchr(a.pos[1], '}') &&
 			strchr(a.pos[1], '}')[1] == '\0')
 			snprintf(pk, sizeof(pk), "%s", a.pos[1]);
-		else if (!partition_key(NULL, NULL, a.pos[1], pk, sizeof(pk)))
+		else if (ff_execution_partition(a.pos[1]) < 0)
 			return ffctl_usage_error("waitpoint", "not an execution id or partition key: %s", a.pos[1]);
+		else
+			ffctl_partition_key(NULL, ff_execution_partition(a.pos[1]), pk, sizeof(pk));
 		c = ffctl_connect(&a, &rc);
 		if (c == NULL)
 			return rc;
@@ -658,11 +471,9 @@ cmd_waitpoint(int argc, char **argv)
 		{
 			ffctl_json	j;
 
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
+			jw_doc_begin(&j);
 			jw_kv_str(&j, "waitpoint_token", token);
-			jw_obj_end(&j);
-			putchar('\n');
+			jw_doc_end(&j);
 		}
 		else
 			printf("%s\n", token);
@@ -674,7 +485,7 @@ cmd_waitpoint(int argc, char **argv)
 	{
 		bool		already = false;
 
-		if (!only_options(&a, "waitpoint", "close", close_opts))
+		if (!ffctl_only_options(&a, "waitpoint", "close", close_opts))
 			return FFCTL_EXIT_USAGE;
 		if (a.npos != 3)
 			return ffctl_usage_error("waitpoint", "close EXECUTION_ID WAITPOINT_ID [--reason TEXT]");
@@ -700,104 +511,71 @@ static const ffctl_optspec waitpoints_spec[] = {
 	{"after", true}, {"limit", true}, {"all", false}, {NULL, false}
 };
 
+static void
+print_waitpoint(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+				size_t i FFCTL_UNUSED)
+{
+	const ff_pending_waitpoint *w = item;
+	char		tok[80];
+
+	if (a->json)
+	{
+		jw_kv_str(j, "waitpoint_id", w->waitpoint_id);
+		jw_kv_str(j, "waitpoint_key", w->waitpoint_key);
+		jw_kv_str(j, "state", w->state);
+		jw_kv_strings(j, "required_signal_names", w->required_signal_names,
+					  w->n_required_signal_names);
+		jw_kv_int(j, "created_at_ms", w->created_at_ms);
+		jw_kv_ms(j, "activated_at_ms", w->activated_at_ms);
+		jw_kv_ms(j, "expires_at_ms", w->expires_at_ms);
+		jw_kv_str(j, "execution_id", w->execution_id);
+		jw_kv_str(j, "token_kid", w->token_kid);
+		jw_kv_str(j, "token_fingerprint", w->token_fingerprint);
+		return;
+	}
+	snprintf(tok, sizeof(tok), "%s:%s...", w->token_kid ? w->token_kid : "",
+			 w->token_fingerprint ? w->token_fingerprint : "");
+	printf("%-36s %-7s %-24s %-24s ", w->waitpoint_id, w->state, w->waitpoint_key, tok);
+	if (w->n_required_signal_names == 0)
+		printf("(any)");
+	for (size_t k = 0; k < w->n_required_signal_names; k++)
+		printf("%s%s", k ? "," : "", w->required_signal_names[k]);
+	putchar('\n');
+}
+
+static ff_status
+waitpoints_page(const ffctl_args *a, ff_client *c, ffctl_json *j, const void *execution_id,
+				const char *after, int32_t limit, size_t *count, char **next)
+{
+	ff_pending_waitpoint_list l = {0};
+	ff_status	s = ff_client_list_pending_waitpoints(c, execution_id, after, limit, &l);
+
+	FFCTL_PRINT_LIST(a, j, &l, print_waitpoint, NULL);
+	*count = l.count;
+	*next = l.count > 0 ? strdup(l.items[l.count - 1].waitpoint_id) : NULL;
+	ff_pending_waitpoint_list_clear(&l);
+	return s;
+}
+
 int
 cmd_waitpoints(int argc, char **argv)
 {
+	static const ffctl_listing listing = {
+		"waitpoints", "WAITPOINT_ID                         STATE   KEY                      "
+		"TOKEN                    SIGNAL NAMES\n", "(more: --after '%s', or --all)\n",
+		waitpoints_page
+	};
 	ffctl_args	a = {0};
-	ff_client  *c;
-	int			rc;
 	int64_t		limit = 100;
-	bool		all;
-	char	   *after = NULL;
-	ffctl_json	j;
 
 	if (!ffctl_parse(argc, argv, waitpoints_spec, &a))
 		return FFCTL_EXIT_USAGE;
 	if (a.npos != 1 || !ffctl_opt_int64(&a, "limit", &limit, NULL))
 		return ffctl_usage_error("waitpoints", "expected one EXECUTION_ID");
-	all = ffctl_flag(&a, "all");
 	if (limit > 1000)
 		limit = 1000;
-	if (ffctl_opt(&a, "after"))
-		after = strdup(ffctl_opt(&a, "after"));
-	c = ffctl_connect(&a, &rc);
-	if (c == NULL)
-	{
-		free(after);
-		return rc;
-	}
-	if (a.json)
-	{
-		jw_init(&j, stdout);
-		jw_arr_begin(&j);
-	}
-	else
-		printf("%-36s %-7s %-24s %-24s %s\n", "WAITPOINT_ID", "STATE", "KEY", "TOKEN", "SIGNAL NAMES");
-	for (;;)
-	{
-		ff_pending_waitpoint_list l = {0};
-
-		if (ff_client_list_pending_waitpoints(c, a.pos[0], after, (int32_t) limit, &l) != FF_OK)
-		{
-			rc = ffctl_fail(&a, c, "waitpoints");
-			break;
-		}
-		for (size_t i = 0; i < l.count; i++)
-		{
-			ff_pending_waitpoint *w = &l.items[i];
-
-			if (a.json)
-			{
-				jw_obj_begin(&j);
-				jw_kv_str(&j, "waitpoint_id", w->waitpoint_id);
-				jw_kv_str(&j, "waitpoint_key", w->waitpoint_key);
-				jw_kv_str(&j, "state", w->state);
-				jw_key(&j, "required_signal_names");
-				jw_arr_begin(&j);
-				for (size_t k = 0; k < w->n_required_signal_names; k++)
-					jw_str(&j, w->required_signal_names[k]);
-				jw_arr_end(&j);
-				jw_kv_int(&j, "created_at_ms", w->created_at_ms);
-				jw_kv_ms(&j, "activated_at_ms", w->activated_at_ms);
-				jw_kv_ms(&j, "expires_at_ms", w->expires_at_ms);
-				jw_kv_str(&j, "execution_id", w->execution_id);
-				jw_kv_str(&j, "token_kid", w->token_kid);
-				jw_kv_str(&j, "token_fingerprint", w->token_fingerprint);
-				jw_obj_end(&j);
-			}
-			else
-			{
-				char		tok[80];
-
-				snprintf(tok, sizeof(tok), "%s:%s...", w->token_kid ? w->token_kid : "",
-						 w->token_fingerprint ? w->token_fingerprint : "");
-				printf("%-36s %-7s %-24s %-24s ", w->waitpoint_id, w->state, w->waitpoint_key, tok);
-				if (w->n_required_signal_names == 0)
-					printf("(any)");
-				for (size_t k = 0; k < w->n_required_signal_names; k++)
-					printf("%s%s", k ? "," : "", w->required_signal_names[k]);
-				putchar('\n');
-			}
-		}
-		free(after);
-		after = l.count > 0 ? strdup(l.items[l.count - 1].waitpoint_id) : NULL;
-		if (!all || (int64_t) l.count < limit)
-		{
-			if (!all && l.count > 0 && !a.json && (int64_t) l.count == limit)
-				fprintf(stderr, "(more: --after '%s', or --all)\n", after);
-			ff_pending_waitpoint_list_clear(&l);
-			break;
-		}
-		ff_pending_waitpoint_list_clear(&l);
-	}
-	if (a.json && rc == FFCTL_EXIT_OK)
-	{
-		jw_arr_end(&j);
-		putchar('\n');
-	}
-	free(after);
-	ff_client_close(c);
-	return rc;
+	return ffctl_list_pages(&a, &listing, a.pos[0], ffctl_opt(&a, "after"), limit,
+							(int32_t) limit, ffctl_flag(&a, "all"));
 }
 
 /* ------------------------------------------------------------------------
@@ -808,97 +586,66 @@ static const ffctl_optspec suspended_spec[] = {
 	{NULL, false}
 };
 
+static void
+print_suspended(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+				size_t i FFCTL_UNUSED)
+{
+	const ff_suspended_execution *e = item;
+	char		at[40];
+	char		to[40];
+
+	if (a->json)
+	{
+		jw_kv_str(j, "execution_id", e->execution_id);
+		jw_kv_int(j, "suspended_at_ms", e->suspended_at_ms);
+		jw_kv_str(j, "reason", e->reason);
+		jw_kv_str(j, "suspension_id", e->suspension_id);
+		jw_kv_ms(j, "timeout_at_ms", e->timeout_at_ms);
+		return;
+	}
+	ffctl_format_time(e->suspended_at_ms, at, sizeof(at));
+	ffctl_format_time(e->timeout_at_ms, to, sizeof(to));
+	printf("%-46s %-26s %-26s %s\n", e->execution_id, e->reason, at, to);
+}
+
+static ff_status
+suspended_page(const ffctl_args *a, ff_client *c, ffctl_json *j, const void *pk,
+			   const char *cursor, int32_t limit, size_t *count, char **next)
+{
+	ff_suspended_list l = {0};
+	ff_status	s = ff_client_list_suspended(c, pk, cursor, limit, &l);
+
+	FFCTL_PRINT_LIST(a, j, &l, print_suspended, NULL);
+	*count = l.count;
+	*next = l.count > 0 ? strdup(l.items[l.count - 1].execution_id) : NULL;
+	ff_suspended_list_clear(&l);
+	return s;
+}
+
 int
 cmd_suspended(int argc, char **argv)
 {
+	static const ffctl_listing listing = {
+		"suspended", "EXECUTION_ID                                   REASON                     "
+		"SUSPENDED                  TIMEOUT\n", "(more: --cursor '%s', or --all)\n", suspended_page
+	};
 	ffctl_args	a = {0};
-	ff_client  *c;
-	int			rc;
 	char		pk[64];
 	const char *lane;
 	const char *part;
-	char	   *cursor = NULL;
 	int64_t		limit = 100;
-	bool		all;
-	ffctl_json	j;
 
 	if (!ffctl_parse(argc, argv, suspended_spec, &a))
 		return FFCTL_EXIT_USAGE;
 	lane = ffctl_opt(&a, "lane");
 	part = ffctl_opt(&a, "partition");
-	all = ffctl_flag(&a, "all");
 	if ((lane == NULL) == (part == NULL) || a.npos > 0 || !ffctl_opt_int64(&a, "limit", &limit, NULL))
 		return ffctl_usage_error("suspended", "give exactly one of --lane and --partition");
 	if (limit > 1000)
 		limit = 1000;
-	partition_key(part, lane, NULL, pk, sizeof(pk));
-	if (ffctl_opt(&a, "cursor"))
-		cursor = strdup(ffctl_opt(&a, "cursor"));
-	c = ffctl_connect(&a, &rc);
-	if (c == NULL)
-	{
-		free(cursor);
-		return rc;
-	}
-	if (a.json)
-	{
-		jw_init(&j, stdout);
-		jw_arr_begin(&j);
-	}
-	else
-		printf("%-46s %-26s %-26s %s\n", "EXECUTION_ID", "REASON", "SUSPENDED", "TIMEOUT");
-	for (;;)
-	{
-		ff_suspended_list l = {0};
-
-		if (ff_client_list_suspended(c, pk, cursor, (int32_t) limit, &l) != FF_OK)
-		{
-			rc = ffctl_fail(&a, c, "suspended");
-			break;
-		}
-		for (size_t i = 0; i < l.count; i++)
-		{
-			ff_suspended_execution *e = &l.items[i];
-
-			if (a.json)
-			{
-				jw_obj_begin(&j);
-				jw_kv_str(&j, "execution_id", e->execution_id);
-				jw_kv_int(&j, "suspended_at_ms", e->suspended_at_ms);
-				jw_kv_str(&j, "reason", e->reason);
-				jw_kv_str(&j, "suspension_id", e->suspension_id);
-				jw_kv_ms(&j, "timeout_at_ms", e->timeout_at_ms);
-				jw_obj_end(&j);
-			}
-			else
-			{
-				char		at[40];
-				char		to[40];
-
-				ffctl_format_time(e->suspended_at_ms, at, sizeof(at));
-				ffctl_format_time(e->timeout_at_ms, to, sizeof(to));
-				printf("%-46s %-26s %-26s %s\n", e->execution_id, e->reason, at, to);
-			}
-		}
-		free(cursor);
-		cursor = l.count > 0 ? strdup(l.items[l.count - 1].execution_id) : NULL;
-		if (!all || (int64_t) l.count < limit || limit == 0)
-		{
-			if (!all && l.count > 0 && !a.json && (int64_t) l.count == limit)
-				fprintf(stderr, "(more: --cursor '%s', or --all)\n", cursor);
-			ff_suspended_list_clear(&l);
-			break;
-		}
-		ff_suspended_list_clear(&l);
-	}
-	if (a.json && rc == FFCTL_EXIT_OK)
-	{
-		jw_arr_end(&j);
-		putchar('\n');
-	}
-	free(cursor);
-	ff_client_close(c);
-	return rc;
+	ffctl_partition_key(part, lane ? ff_solo_partition(lane) : 0, pk, sizeof(pk));
+	return ffctl_list_pages(&a, &listing, pk, ffctl_opt(&a, "cursor"), limit, (int32_t) limit,
+							ffctl_flag(&a, "all"));
 }
 
 /* ------------------------------------------------------------------------
@@ -906,77 +653,52 @@ cmd_suspended(int argc, char **argv)
  * ------------------------------------------------------------------------ */
 static const ffctl_optspec observe_spec[] = {{"all", false}, {NULL, false}};
 
+static void
+print_signal_info(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+				  size_t i FFCTL_UNUSED)
+{
+	const ff_signal_info *g = item;
+	char		when[40];
+
+	if (a->json)
+	{
+		jw_kv_str(j, "signal_id", g->signal_id);
+		jw_kv_str(j, "signal_name", g->signal_name);
+		jw_kv_str(j, "signal_category", g->signal_category);
+		jw_kv_str(j, "source_type", g->source_type);
+		jw_kv_str(j, "source_identity", g->source_identity);
+		jw_kv_str(j, "correlation_id", g->correlation_id);
+		jw_kv_int(j, "accepted_at_ms", g->accepted_at_ms);
+		jw_bytes(j, "payload", &g->payload);
+		jw_kv_str(j, "payload_encoding", g->payload_encoding);
+		jw_kv_str(j, "waitpoint_id", g->waitpoint_id);
+		jw_kv_str(j, "waitpoint_key", g->waitpoint_key);
+		return;
+	}
+	ffctl_format_time(g->accepted_at_ms, when, sizeof(when));
+	printf("%s %s %s source=%s/%s waitpoint=%s payload=", when, g->signal_name,
+		   g->signal_category, g->source_type, ffctl_dash(g->source_identity),
+		   g->waitpoint_key ? g->waitpoint_key : "-");
+	ffctl_print_bytes(stdout, &g->payload);
+	putchar('\n');
+}
+
 int
 cmd_observe(int argc, char **argv)
 {
 	ffctl_args	a = {0};
 	ff_handle	h = {0};
 	ff_signal_list l = {0};
-	ff_client  *c;
 	int			rc;
+	ff_client  *c = ffctl_handle_command(argc, argv, observe_spec, "expected one HANDLE (hex)",
+										 &a, &h, &rc);
 
-	if (!ffctl_parse(argc, argv, observe_spec, &a))
-		return FFCTL_EXIT_USAGE;
-	if (a.npos != 1)
-		return ffctl_usage_error("observe", "expected one HANDLE (hex)");
-	if (ff_handle_from_hex(a.pos[0], &h) != FF_OK)
-		return ffctl_usage_error("observe", "HANDLE is not hex");
-	c = ffctl_connect(&a, &rc);
 	if (c == NULL)
-	{
-		ff_handle_clear(&h);
 		return rc;
-	}
 	if (ff_client_observe_signals(c, &h, ffctl_flag(&a, "all"), &l) != FF_OK)
 		rc = ffctl_fail(&a, c, "observe");
 	else
-	{
-		ffctl_json	j;
-
-		if (a.json)
-		{
-			jw_init(&j, stdout);
-			jw_arr_begin(&j);
-		}
-		for (size_t i = 0; i < l.count; i++)
-		{
-			ff_signal_info *g = &l.items[i];
-
-			if (a.json)
-			{
-				jw_obj_begin(&j);
-				jw_kv_str(&j, "signal_id", g->signal_id);
-				jw_kv_str(&j, "signal_name", g->signal_name);
-				jw_kv_str(&j, "signal_category", g->signal_category);
-				jw_kv_str(&j, "source_type", g->source_type);
-				jw_kv_str(&j, "source_identity", g->source_identity);
-				jw_kv_str(&j, "correlation_id", g->correlation_id);
-				jw_kv_int(&j, "accepted_at_ms", g->accepted_at_ms);
-				jw_bytes(&j, "payload", &g->payload);
-				jw_kv_str(&j, "payload_encoding", g->payload_encoding);
-				jw_kv_str(&j, "waitpoint_id", g->waitpoint_id);
-				jw_kv_str(&j, "waitpoint_key", g->waitpoint_key);
-				jw_obj_end(&j);
-			}
-			else
-			{
-				char		when[40];
-
-				ffctl_format_time(g->accepted_at_ms, when, sizeof(when));
-				printf("%s %s %s source=%s/%s waitpoint=%s payload=", when, g->signal_name,
-					   g->signal_category, g->source_type,
-					   g->source_identity && g->source_identity[0] ? g->source_identity : "-",
-					   g->waitpoint_key ? g->waitpoint_key : "-");
-				ffctl_print_bytes(stdout, &g->payload);
-				putchar('\n');
-			}
-		}
-		if (a.json)
-		{
-			jw_arr_end(&j);
-			putchar('\n');
-		}
-	}
+		FFCTL_PRINT_LIST(&a, NULL, &l, print_signal_info, NULL);
 	ff_signal_list_clear(&l);
 	ff_handle_clear(&h);
 	ff_client_close(c);
@@ -1001,7 +723,6 @@ cmd_claim_resumed(int argc, char **argv)
 	ff_client  *c;
 	const char *caps[FFCTL_MAX_OPTS];
 	char		instance[300];
-	char		host[256] = "localhost";
 	int64_t		ttl = 0,
 				idx = 0,
 				remaining = 0;
@@ -1016,11 +737,7 @@ cmd_claim_resumed(int argc, char **argv)
 		!ffctl_opt_int64(&a, "attempt-index", &idx, &has_idx) ||
 		!ffctl_opt_int64(&a, "remaining-timeout-ms", &remaining, NULL))
 		return ffctl_usage_error("claim-resumed", "bad arguments");
-	gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = '\0';
-	snprintf(instance, sizeof(instance), "%s/ffctl-%ld", host, (long) getpid());
-	for (int i = 0; i < ffctl_opt_count(&a, "cap"); i++)
-		caps[i] = ffctl_opt_n(&a, "cap", i);
+	ffctl_instance_id(instance, sizeof(instance));
 	ca.execution_id = a.pos[0];
 	ca.lane_id = ffctl_opt(&a, "lane");
 	ca.worker_id = ffctl_opt(&a, "worker-id") ? ffctl_opt(&a, "worker-id") : "ffctl";
@@ -1030,7 +747,7 @@ cmd_claim_resumed(int argc, char **argv)
 	ca.current_attempt_index = (int32_t) idx;
 	ca.remaining_attempt_timeout_ms = remaining;
 	ca.capabilities = caps;
-	ca.n_capabilities = (size_t) ffctl_opt_count(&a, "cap");
+	ca.n_capabilities = ffctl_opt_all(&a, "cap", caps);
 	ca.lease_id = ffctl_opt(&a, "lease-id");
 
 	c = ffctl_connect(&a, &rc);
@@ -1047,8 +764,7 @@ cmd_claim_resumed(int argc, char **argv)
 		{
 			ffctl_json	j;
 
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
+			jw_doc_begin(&j);
 			jw_kv_str(&j, "handle", hex);
 			jw_kv_str(&j, "execution_id", r.claimed.execution_id);
 			jw_kv_int(&j, "attempt_index", r.claimed.attempt_index);
@@ -1057,8 +773,7 @@ cmd_claim_resumed(int argc, char **argv)
 			jw_kv_int(&j, "lease_epoch", r.claimed.lease_epoch);
 			jw_kv_int(&j, "lease_expires_at_ms", r.claimed.lease_expires_at_ms);
 			jw_bytes(&j, "input_payload", &r.claimed.input_payload);
-			jw_obj_end(&j);
-			putchar('\n');
+			jw_doc_end(&j);
 		}
 		else
 		{
@@ -1067,7 +782,7 @@ cmd_claim_resumed(int argc, char **argv)
 			ffctl_kv("attempt_id", "%s", r.attempt_id);
 			ffctl_kv("lease_id", "%s", r.lease_id);
 			ffctl_kv("lease_epoch", "%lld", (long long) r.claimed.lease_epoch);
-			print_time_kv("lease_expires_at", r.claimed.lease_expires_at_ms);
+			ffctl_kv_time("lease_expires_at", r.claimed.lease_expires_at_ms);
 			ffctl_kv("handle", "%s", hex ? hex : "?");
 			printf("%-20s ", "input_payload");
 			ffctl_print_bytes(stdout, &r.claimed.input_payload);
@@ -1119,7 +834,7 @@ suspension_expire(const ffctl_args *a)
 	ff_client  *c;
 	int			rc;
 
-	if (!only_options(a, "suspension", "expire", NULL))
+	if (!ffctl_only_options(a, "suspension", "expire", NULL))
 		return FFCTL_EXIT_USAGE;
 	if (a->npos != 2)
 		return ffctl_usage_error("suspension", "expire EXECUTION_ID");
@@ -1132,12 +847,10 @@ suspension_expire(const ffctl_args *a)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "outcome", r.outcome);
 		jw_kv_str(&j, "public_state", r.public_state);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 		printf("%s (%s)\n", r.outcome ? r.outcome : "-", r.public_state ? r.public_state : "-");
@@ -1207,6 +920,27 @@ static const ffctl_optspec hmac_spec[] = {
 	{NULL, false}
 };
 
+static void
+print_kid(const ffctl_args *a, ffctl_json *j, const void *ctx FFCTL_UNUSED, const void *item,
+		  size_t i FFCTL_UNUSED)
+{
+	const ff_hmac_kid *k = item;
+	char		at[40];
+	char		until[40];
+
+	if (a->json)
+	{
+		jw_kv_str(j, "kid", k->kid);
+		jw_kv_bool(j, "active", k->active);
+		jw_kv_int(j, "rotated_at_ms", k->rotated_at_ms);
+		jw_kv_ms(j, "expires_at_ms", k->expires_at_ms);
+		return;
+	}
+	ffctl_format_time(k->rotated_at_ms, at, sizeof(at));
+	ffctl_format_time(k->expires_at_ms, until, sizeof(until));
+	printf("%-32s %-8s %-26s %s\n", k->kid, k->active ? "active" : "retired", at, until);
+}
+
 int
 cmd_hmac(int argc, char **argv)
 {
@@ -1225,7 +959,7 @@ cmd_hmac(int argc, char **argv)
 	{
 		ff_hmac_kid_list l = {0};
 
-		if (!only_options(&a, "hmac", "list", NULL))
+		if (!ffctl_only_options(&a, "hmac", "list", NULL))
 			return FFCTL_EXIT_USAGE;
 		if (a.npos != 1)
 			return ffctl_usage_error("hmac", "list takes no arguments");
@@ -1234,38 +968,11 @@ cmd_hmac(int argc, char **argv)
 			return rc;
 		if (ff_client_list_hmac_kids(c, &l) != FF_OK)
 			rc = ffctl_fail(&a, c, "hmac list");
-		else if (a.json)
-		{
-			ffctl_json	j;
-
-			jw_init(&j, stdout);
-			jw_arr_begin(&j);
-			for (size_t i = 0; i < l.count; i++)
-			{
-				jw_obj_begin(&j);
-				jw_kv_str(&j, "kid", l.items[i].kid);
-				jw_key(&j, "active");
-				jw_bool(&j, l.items[i].active);
-				jw_kv_int(&j, "rotated_at_ms", l.items[i].rotated_at_ms);
-				jw_kv_ms(&j, "expires_at_ms", l.items[i].expires_at_ms);
-				jw_obj_end(&j);
-			}
-			jw_arr_end(&j);
-			putchar('\n');
-		}
 		else
 		{
-			printf("%-32s %-8s %-26s %s\n", "KID", "STATE", "ROTATED", "VERIFIES UNTIL");
-			for (size_t i = 0; i < l.count; i++)
-			{
-				char		at[40];
-				char		until[40];
-
-				ffctl_format_time(l.items[i].rotated_at_ms, at, sizeof(at));
-				ffctl_format_time(l.items[i].expires_at_ms, until, sizeof(until));
-				printf("%-32s %-8s %-26s %s\n", l.items[i].kid,
-					   l.items[i].active ? "active" : "retired", at, until);
-			}
+			if (!a.json)
+				printf("%-32s %-8s %-26s %s\n", "KID", "STATE", "ROTATED", "VERIFIES UNTIL");
+			FFCTL_PRINT_LIST(&a, NULL, &l, print_kid, NULL);
 		}
 		ff_hmac_kid_list_clear(&l);
 		ff_client_close(c);
@@ -1275,7 +982,7 @@ cmd_hmac(int argc, char **argv)
 	{
 		ff_hmac_seed_result r = {0};
 
-		if (!only_options(&a, "hmac", "seed", seed_opts))
+		if (!ffctl_only_options(&a, "hmac", "seed", seed_opts))
 			return FFCTL_EXIT_USAGE;
 		if (a.npos != 2)
 			return ffctl_usage_error("hmac", "seed KID (--secret-hex HEX | --secret-file PATH | --generate)");
@@ -1293,14 +1000,11 @@ cmd_hmac(int argc, char **argv)
 		{
 			ffctl_json	j;
 
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
+			jw_doc_begin(&j);
 			jw_kv_str(&j, "outcome", r.outcome);
 			jw_kv_str(&j, "seeded_kid", r.seeded_kid);
-			jw_key(&j, "same_secret");
-			jw_bool(&j, r.same_secret);
-			jw_obj_end(&j);
-			putchar('\n');
+			jw_kv_bool(&j, "same_secret", r.same_secret);
+			jw_doc_end(&j);
 		}
 		else if (strcmp(r.outcome, "seeded") == 0)
 			printf("seeded: kid %s is active\n", r.seeded_kid);
@@ -1317,7 +1021,7 @@ cmd_hmac(int argc, char **argv)
 		ff_hmac_rotate_result r = {0};
 		int64_t		grace = 86400000;
 
-		if (!only_options(&a, "hmac", "rotate", rotate_opts))
+		if (!ffctl_only_options(&a, "hmac", "rotate", rotate_opts))
 			return FFCTL_EXIT_USAGE;
 		if (a.npos != 2 || !ffctl_opt_int64(&a, "grace-ms", &grace, NULL))
 			return ffctl_usage_error("hmac", "rotate KID (--secret-hex HEX | --secret-file PATH | --generate) [--grace-ms N]");
@@ -1335,14 +1039,12 @@ cmd_hmac(int argc, char **argv)
 		{
 			ffctl_json	j;
 
-			jw_init(&j, stdout);
-			jw_obj_begin(&j);
+			jw_doc_begin(&j);
 			jw_kv_str(&j, "outcome", r.outcome);
 			jw_kv_str(&j, "previous_kid", r.previous_kid);
 			jw_kv_str(&j, "current_kid", r.current_kid);
 			jw_kv_int(&j, "gc_count", r.gc_count);
-			jw_obj_end(&j);
-			putchar('\n');
+			jw_doc_end(&j);
 		}
 		else
 			printf("%s: active kid %s (previous %s; %d expired kid(s) removed)\n", r.outcome,
@@ -1359,24 +1061,6 @@ cmd_hmac(int argc, char **argv)
 /* ------------------------------------------------------------------------
  * signals (the signal-event outbox)
  * ------------------------------------------------------------------------ */
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal(int signo)
-{
-	(void) signo;
-	interrupted = 1;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 print_signal_event(const ffctl_args *a, const ff_signal_event *e)
 {
@@ -1384,8 +1068,7 @@ print_signal_event(const ffctl_args *a, const ff_signal_event *e)
 	{
 		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_int(&j, "event_id", e->event_id);
 		jw_kv_str(&j, "execution_id", e->execution_id);
 		jw_kv_str(&j, "signal_id", e->signal_id);
@@ -1397,8 +1080,7 @@ print_signal_event(const ffctl_args *a, const ff_signal_event *e)
 		jw_kv_str(&j, "namespace", e->ns);
 		jw_kv_str(&j, "lane_id", e->lane_id);
 		jw_kv_int(&j, "delivered_at_ms", e->delivered_at_ms);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -1411,13 +1093,25 @@ print_signal_event(const ffctl_args *a, const ff_signal_event *e)
 	}
 }
 
-static bool
-event_wanted(const ff_signal_event *e, const char *execution, const char *lane)
+typedef struct signal_filter
 {
-	if (execution && (e->execution_id == NULL || strcmp(e->execution_id, execution) != 0))
+	const char *execution;
+	const char *lane;
+} signal_filter;
+
+/* the events of the --execution and --lane given */
+static bool
+print_wanted(const ffctl_args *a, const void *ctx, ff_event_source source, const void *event)
+{
+	const signal_filter *f = ctx;
+	const ff_signal_event *e = event;
+
+	(void) source;
+	if (f->execution && (e->execution_id == NULL || strcmp(e->execution_id, f->execution) != 0))
 		return false;
-	if (lane && (e->lane_id == NULL || strcmp(e->lane_id, lane) != 0))
+	if (f->lane && (e->lane_id == NULL || strcmp(e->lane_id, f->lane) != 0))
 		return false;
+	print_signal_event(a, e);
 	return true;
 }
 
@@ -1430,127 +1124,13 @@ int
 cmd_signals(int argc, char **argv)
 {
 	ffctl_args	a = {0};
-	ff_client  *c;
-	ff_subscription *s = NULL;
-	ff_subscription_options so = {0};
-	int			rc;
-	int64_t		after = 0,
-				limit = 100,
-				count = 0,
-				timeout = 0,
-				poll_ms = 1000;
-	bool		has_count,
-				has_timeout,
-				follow;
-	const char *execution;
-	const char *lane;
-	int64_t		printed = 0;
-	int64_t		deadline;
-	struct sigaction sa;
+	signal_filter f;
 
 	if (!ffctl_parse(argc, argv, signals_spec, &a))
 		return FFCTL_EXIT_USAGE;
-	if (a.npos > 0 || !ffctl_opt_int64(&a, "after", &after, NULL) ||
-		!ffctl_opt_int64(&a, "limit", &limit, NULL) ||
-		!ffctl_opt_int64(&a, "count", &count, &has_count) ||
-		!ffctl_opt_int64(&a, "timeout-ms", &timeout, &has_timeout) ||
-		!ffctl_opt_int64(&a, "poll-ms", &poll_ms, NULL))
-		return ffctl_usage_error("signals", "bad arguments");
-	follow = ffctl_flag(&a, "follow");
-	execution = ffctl_opt(&a, "execution");
-	lane = ffctl_opt(&a, "lane");
-	if (!follow && (has_count || has_timeout))
-		return ffctl_usage_error("signals", "--count and --timeout-ms go with --follow");
-	if (after < 0 || limit < 1 || limit > 10000)
-		return ffctl_usage_error("signals", "--after >= 0, --limit 1..10000");
-
-	c = ffctl_connect(&a, &rc);
-	if (c == NULL)
-		return rc;
-	if (!follow)
-	{
-		for (;;)
-		{
-			ff_signal_event_list l = {0};
-			size_t		n;
-
-			if (ff_client_signal_events(c, after, (int32_t) limit, &l) != FF_OK)
-			{
-				rc = ffctl_fail(&a, c, "signals");
-				break;
-			}
-			for (size_t i = 0; i < l.count; i++)
-				if (event_wanted(&l.items[i], execution, lane))
-					print_signal_event(&a, &l.items[i]);
-			n = l.count;
-			if (n > 0)
-				after = l.items[n - 1].event_id;
-			ff_signal_event_list_clear(&l);
-			if ((int64_t) n < limit)
-				break;
-		}
-		ff_client_close(c);
-		return rc;
-	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	so.batch_size = (int32_t) limit;
-	so.poll_interval_ms = (int32_t) (poll_ms > 0 ? poll_ms : 1000);
-	if (ff_subscription_open(c, FF_EVENTS_SIGNAL, after, &so, &s) != FF_OK)
-	{
-		rc = ffctl_fail(&a, c, "signals");
-		ff_client_close(c);
-		return rc;
-	}
-	deadline = mono_ms() + timeout;
-	while (!interrupted && (!has_count || printed < count))
-	{
-		ff_signal_event_list l = {0};
-		int			wait = 1000;
-		ff_status	st;
-
-		if (has_timeout)
-		{
-			int64_t		left = deadline - mono_ms();
-
-			if (left <= 0)
-				break;
-			if (left < wait)
-				wait = (int) left;
-		}
-		st = ff_subscription_next_signal_events(s, wait, &l);
-		for (size_t i = 0; i < l.count && (!has_count || printed < count); i++)
-			if (event_wanted(&l.items[i], execution, lane))
-			{
-				print_signal_event(&a, &l.items[i]);
-				printed++;
-			}
-		ff_signal_event_list_clear(&l);
-		fflush(stdout);
-		if (st != FF_OK)
-		{
-			if (st != FF_ERR_CONNECTION)
-			{
-				rc = ffctl_fail(&a, c, "signals");
-				break;
-			}
-			fprintf(stderr, "ffctl signals: %s; retrying\n", ff_client_last_error(c)->message);
-			{
-				struct timespec ts = {1, 0};
-
-				nanosleep(&ts, NULL);
-			}
-		}
-	}
-	if (rc == FFCTL_EXIT_OK && has_count && printed < count)
-		rc = FFCTL_EXIT_EMPTY;
-	ff_subscription_close(s);
-	ff_client_close(c);
-	return rc;
+	f.execution = ffctl_opt(&a, "execution");
+	f.lane = ffctl_opt(&a, "lane");
+	return ffctl_read_outbox(&a, "signals", FF_EVENTS_SIGNAL, print_wanted, &f, NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -1560,71 +1140,21 @@ static int
 suspension_reconcile(const ffctl_args *a)
 {
 	static const char *const opts[] = {"batch", NULL};
-	static const struct
-	{
-		const char *name;
-		const char *key;
-		ff_status	(*fn) (ff_client *, int32_t, int32_t *);
-	}			recs[2] = {
+	static const ffctl_reconciler recs[] = {
 		{"suspension-timeout", "suspension_timeout", ff_client_reconcile_suspension_timeout},
 		{"pending-waitpoint-expiry", "pending_waitpoint_expiry",
 		ff_client_reconcile_pending_waitpoint_expiry},
 	};
-	ff_client  *c;
-	bool		chosen[2] = {false, false};
+	static const ffctl_reconcilers spec = {
+		"suspension", "suspension reconcile", "%-26s %d\n", recs, FFCTL_LEN(recs), 1, 0, false
+	};
 	int64_t		batch = 0;
-	int			rc;
-	ffctl_json	j;
 
-	if (!only_options(a, "suspension", "reconcile", opts))
+	if (!ffctl_only_options(a, "suspension", "reconcile", opts))
 		return FFCTL_EXIT_USAGE;
 	if (!ffctl_opt_int64(a, "batch", &batch, NULL))
 		return ffctl_usage_error("suspension", "bad arguments");
-	for (int i = 1; i < a->npos; i++)
-	{
-		bool		known = false;
-
-		for (int k = 0; k < 2; k++)
-			if (strcmp(a->pos[i], recs[k].name) == 0 || strcmp(a->pos[i], "all") == 0)
-				chosen[k] = known = true;
-		if (!known)
-			return ffctl_usage_error("suspension", "unknown reconciler \"%s\"", a->pos[i]);
-	}
-	if (a->npos == 1)
-		chosen[0] = chosen[1] = true;
-	if (batch < 0 || batch > 100000000)
-		batch = -1;				/* the engine reports the range */
-	c = ffctl_connect(a, &rc);
-	if (c == NULL)
-		return rc;
-	if (a->json)
-	{
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
-	}
-	for (int k = 0; k < 2; k++)
-	{
-		int32_t		n = 0;
-
-		if (!chosen[k])
-			continue;
-		if (recs[k].fn(c, (int32_t) batch, &n) != FF_OK)
-		{
-			rc = ffctl_fail(a, c, "suspension reconcile");
-			break;
-		}
-		if (a->json)
-			jw_kv_int(&j, recs[k].key, n);
-		else
-			printf("%-26s %d\n", recs[k].name, (int) n);
-	}
-	if (a->json && rc == FFCTL_EXIT_OK)
-	{
-		jw_obj_end(&j);
-		putchar('\n');
-	}
-	ff_client_close(c);
-	return rc;
+	return ffctl_run_reconcilers(a, &spec, batch, 0);
 }
 
 static const ffctl_optspec suspension_spec[] = {{"batch", true}, {NULL, false}};

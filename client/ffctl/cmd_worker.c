@@ -40,15 +40,6 @@ typedef struct worker_ctx
 	pthread_mutex_t out_mu;		/* one output line at a time */
 } worker_ctx;
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 log_to_stderr(void *user, ff_log_level level, const char *msg)
 {
@@ -130,10 +121,9 @@ report(worker_ctx *x, ff_job *job, const char *outcome, int status, int64_t ms)
 	pthread_mutex_lock(&x->out_mu);
 	if (x->json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
-		jw_init(&j, stdout);
-		jw_obj_begin(&j);
+		jw_doc_begin(&j);
 		jw_kv_str(&j, "execution_id", ff_job_execution_id(job));
 		jw_kv_int(&j, "attempt_index", ff_job_attempt_index(job));
 		jw_kv_str(&j, "outcome", outcome);
@@ -148,8 +138,7 @@ report(worker_ctx *x, ff_job *job, const char *outcome, int status, int64_t ms)
 		else
 			jw_null(&j);
 		jw_kv_int(&j, "duration_ms", ms);
-		jw_obj_end(&j);
-		putchar('\n');
+		jw_doc_end(&j);
 	}
 	else
 	{
@@ -183,7 +172,7 @@ exec_handler(ff_job *job, void *user)
 	size_t		out_len = 0,
 				out_cap = 0;
 	int			status = -1;
-	int64_t		t0 = mono_ms();
+	int64_t		t0 = ffctl_mono_ms();
 	bool		killed_for_lease = false;
 	bool		too_large = false;
 	char		msg[128];
@@ -313,21 +302,21 @@ exec_handler(ff_job *job, void *user)
 
 	if (killed_for_lease)
 	{
-		report(x, job, "abandoned (lease lost)", status, mono_ms() - t0);
+		report(x, job, "abandoned (lease lost)", status, ffctl_mono_ms() - t0);
 		free(out);
 		return FF_JOB_ABANDON;
 	}
 	if (too_large)
 	{
 		ff_job_set_failure(job, "ffctl worker: command output larger than 64 MiB", FF_CLASS_PERMANENT, NULL, 0);
-		report(x, job, "fail", status, mono_ms() - t0);
+		report(x, job, "fail", status, ffctl_mono_ms() - t0);
 		free(out);
 		return FF_JOB_FAIL;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 	{
 		ff_job_set_result(job, out ? out : (unsigned char *) "", out_len);
-		report(x, job, "complete", status, mono_ms() - t0);
+		report(x, job, "complete", status, ffctl_mono_ms() - t0);
 		free(out);
 		return FF_JOB_COMPLETE;
 	}
@@ -346,7 +335,7 @@ exec_handler(ff_job *job, void *user)
 		snprintf(msg, sizeof(msg), "command exited with status %d", WEXITSTATUS(status));
 		ff_job_set_failure(job, msg, cls, out, out_len);
 	}
-	report(x, job, "fail", status, mono_ms() - t0);
+	report(x, job, "fail", status, ffctl_mono_ms() - t0);
 	free(out);
 	return FF_JOB_FAIL;
 
@@ -359,7 +348,7 @@ fail_early:
 			close(out_pipe[i]);
 	}
 	free_env(env);
-	report(x, job, "fail", -1, mono_ms() - t0);
+	report(x, job, "fail", -1, ffctl_mono_ms() - t0);
 	return FF_JOB_FAIL;
 }
 
@@ -404,8 +393,7 @@ cmd_worker(int argc, char **argv)
 			return ffctl_usage_error("worker", "--permanent-exit wants an exit status 1..255");
 		x.permanent[x.n_permanent++] = (int) v;
 	}
-	for (int i = 0; i < ffctl_opt_count(&a, "cap"); i++)
-		caps[i] = ffctl_opt_n(&a, "cap", i);
+	ffctl_opt_all(&a, "cap", caps);
 	x.command = ffctl_opt(&a, "exec");
 	x.json = a.json;
 	x.verbose = ffctl_flag(&a, "verbose");

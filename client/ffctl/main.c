@@ -15,25 +15,6 @@
 
 #include "ffctl.h"
 
-/* cmd_operator.c: operator controls, lanes, workers (docs/operator.md) */
-int			cmd_operator_cancel(int argc, char **argv);
-int			cmd_replay(int argc, char **argv);
-int			cmd_revoke(int argc, char **argv);
-int			cmd_priority(int argc, char **argv);
-int			cmd_workers(int argc, char **argv);
-int			cmd_lane(int argc, char **argv);
-
-/* cmd_stream.c: streams (ffctl tail, summary, append; docs/streams.md) */
-int			cmd_tail(int argc, char **argv);
-int			cmd_summary(int argc, char **argv);
-int			cmd_append(int argc, char **argv);
-
-/* cmd_budget.c: budgets, quotas and admission control (docs/budgets.md) */
-extern const char ffctl_budget_usage[];
-extern const char ffctl_quota_usage[];
-int			cmd_budget(int argc, char **argv);
-int			cmd_quota(int argc, char **argv);
-
 typedef struct ffctl_command
 {
 	const char *name;
@@ -441,7 +422,7 @@ ffctl_fail_error(const ffctl_args *a, const ff_error *e, const char *what)
 {
 	if (a && a->json)
 	{
-		ffctl_json j;
+		ffctl_json	j;
 
 		jw_init(&j, stderr);
 		jw_obj_begin(&j);
@@ -452,8 +433,7 @@ ffctl_fail_error(const ffctl_args *a, const ff_error *e, const char *what)
 		jw_kv_str(&j, "message", e->message);
 		jw_kv_str(&j, "detail", e->detail);
 		jw_kv_str(&j, "hint", e->hint);
-		jw_key(&j, "retryable");
-		jw_bool(&j, e->retryable);
+		jw_kv_bool(&j, "retryable", e->retryable);
 		jw_kv_str(&j, "command", what);
 		jw_obj_end(&j);
 		jw_obj_end(&j);

@@ -169,6 +169,61 @@ jw_kv_int(ffctl_json *j, const char *key, int64_t v)
 	jw_int(j, v);
 }
 
+void
+jw_kv_bool(ffctl_json *j, const char *key, bool v)
+{
+	jw_key(j, key);
+	jw_bool(j, v);
+}
+
+void
+jw_kv_ms(ffctl_json *j, const char *key, int64_t ms)
+{
+	jw_key(j, key);
+	if (ms > 0)
+		jw_int(j, ms);
+	else
+		jw_null(j);
+}
+
+void
+jw_kv_strings(ffctl_json *j, const char *key, char *const *items, size_t n)
+{
+	jw_key(j, key);
+	jw_arr_begin(j);
+	for (size_t i = 0; i < n; i++)
+		jw_str(j, items[i]);
+	jw_arr_end(j);
+}
+
+void
+jw_doc_begin(ffctl_json *j)
+{
+	jw_init(j, stdout);
+	jw_obj_begin(j);
+}
+
+void
+jw_doc_end(ffctl_json *j)
+{
+	jw_obj_end(j);
+	putchar('\n');
+}
+
+void
+jw_doc_begin_array(ffctl_json *j)
+{
+	jw_init(j, stdout);
+	jw_arr_begin(j);
+}
+
+void
+jw_doc_end_array(ffctl_json *j)
+{
+	jw_arr_end(j);
+	putchar('\n');
+}
+
 /* valid UTF-8 without NUL bytes */
 bool
 ffctl_is_text(const unsigned char *p, size_t len)
@@ -255,6 +310,26 @@ ffctl_kv(const char *label, const char *fmt,...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+void
+ffctl_kv_time(const char *label, int64_t ms)
+{
+	char		buf[40];
+
+	if (ms <= 0)
+	{
+		ffctl_kv(label, "-");
+		return;
+	}
+	ffctl_format_time(ms, buf, sizeof(buf));
+	ffctl_kv(label, "%s (%lld)", buf, (long long) ms);
+}
+
+const char *
+ffctl_dash(const char *s)
+{
+	return s && s[0] ? s : "-";
 }
 
 void
