@@ -221,7 +221,10 @@ FF_API ff_status ff_status_from_sqlstate(const char *sqlstate);
 FF_API bool ff_sqlstate_is_retryable(const char *sqlstate);
 FF_API bool ff_status_is_retryable(ff_status s);
 
-/* Lease-loss kinds: stale_lease, lease_expired, lease_revoked, execution_not_active */
+/*
+ * Lease-loss kinds: stale_lease, lease_expired, lease_revoked,
+ * execution_not_active, stale_owner_cannot_append (stream appends)
+ */
 FF_API bool ff_status_is_lease_lost(ff_status s);
 
 typedef struct ff_error

@@ -246,7 +246,8 @@ bool
 ff_status_is_lease_lost(ff_status s)
 {
 	return s == FF_ERR_STALE_LEASE || s == FF_ERR_LEASE_EXPIRED ||
-		s == FF_ERR_LEASE_REVOKED || s == FF_ERR_EXECUTION_NOT_ACTIVE;
+		s == FF_ERR_LEASE_REVOKED || s == FF_ERR_EXECUTION_NOT_ACTIVE ||
+		s == FF_ERR_STALE_OWNER_CANNOT_APPEND;
 }
 
 void

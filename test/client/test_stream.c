@@ -180,7 +180,8 @@ test_stale(void)
 		free(lane_of);
 	}
 	is_int(cl2.attempt_index, 0, "same attempt");
-	is_status(append_text(&cl.handle, "stale"), FF_ERR_STALE_LEASE, c, "the old handle -> FF_ERR_STALE_LEASE");
+	is_status(append_text(&cl.handle, "stale"), FF_ERR_STALE_OWNER_CANNOT_APPEND, c,
+			  "the old handle -> FF_ERR_STALE_OWNER_CANNOT_APPEND");
 	ok(ff_status_is_lease_lost(ff_client_last_error(c)->kind), "... a lease-lost kind");
 	is_status(append_text(&cl2.handle, "after"), FF_OK, c, "the new handle appends to the same stream");
 	{

@@ -1,7 +1,7 @@
 -- Streams, appending: binary-safe round trip, frame ids that strictly
 -- increase per attempt even when the clock goes back, the 64 KiB frame
 -- limit, lease fencing (only the current lease holder appends; stale
--- handles get the fence's codes), streams closing with their attempt, and
+-- handles get YFS16 stale_owner_cannot_append), streams closing with their attempt, and
 -- argument validation. Appends never touch the execution row.
 BEGIN;
 SELECT plan(74);
@@ -131,15 +131,15 @@ SELECT ff_create_execution('tap70-c', execution_id => '{fp:70}:00000000-0000-400
 CREATE TEMP TABLE c1 AS SELECT * FROM ff_claim('tap70-c', 'w1', 'wi-1', lease_ttl_ms => 3600000);
 SELECT ff_append_frame((SELECT handle FROM c1), 'log', 'before delay');
 SELECT ff_delay((SELECT handle FROM c1), ff_server_time_ms() + 1000);
-SELECT is(pg_temp.err($$SELECT ff_append_frame((SELECT handle FROM c1), 'log', 'while delayed')$$), 'YFC11',
-          'while the execution is delayed the handle gets YFC11 execution_not_active (the stream stays open)');
+SELECT is(pg_temp.err($$SELECT ff_append_frame((SELECT handle FROM c1), 'log', 'while delayed')$$), 'YFS16',
+          'while the execution is delayed the handle gets YFS16 stale_owner_cannot_append (the stream stays open)');
 SET LOCAL flowfabric.clock_offset_ms = 2000;
 SELECT ff_reconcile_delayed_promotion();
 CREATE TEMP TABLE c2 AS SELECT * FROM ff_claim('tap70-c', 'w2', 'wi-2', lease_ttl_ms => 3600000);
 SELECT results_eq($$SELECT attempt_index, lease_epoch FROM c2$$, $$VALUES (0, 2::bigint)$$,
                   'setup: the same attempt resumed under epoch 2');
-SELECT is(pg_temp.err($$SELECT ff_append_frame((SELECT handle FROM c1), 'log', 'stale')$$), 'YFS01',
-          'the old handle (epoch 1) -> YFS01 stale_lease');
+SELECT is(pg_temp.err($$SELECT ff_append_frame((SELECT handle FROM c1), 'log', 'stale')$$), 'YFS16',
+          'the old handle (epoch 1) -> YFS16 stale_owner_cannot_append');
 SELECT lives_ok($$SELECT ff_append_frame((SELECT handle FROM c2), 'log', 'after resume')$$,
                 'the new handle appends to the same stream');
 SELECT results_eq($$SELECT payload FROM ff_read_stream('{fp:70}:00000000-0000-4000-8000-000000007003', 0)$$,
@@ -161,10 +161,10 @@ RETURNS bytea LANGUAGE sql AS $$
       FROM ff_handle_describe(h) d
 $$;
 SELECT is(pg_temp.err($$SELECT ff_append_frame(pg_temp.forged((SELECT handle FROM d),
-                          p_lease_id => '00000000-0000-4000-8000-0000000000ff'), 'log', 'x')$$), 'YFS01',
-          'a handle with another lease id -> YFS01');
-SELECT is(pg_temp.err($$SELECT ff_append_frame(pg_temp.forged((SELECT handle FROM d), p_epoch => 2), 'log', 'x')$$), 'YFS01',
-          'a handle with another epoch -> YFS01');
+                          p_lease_id => '00000000-0000-4000-8000-0000000000ff'), 'log', 'x')$$), 'YFS16',
+          'a handle with another lease id -> YFS16');
+SELECT is(pg_temp.err($$SELECT ff_append_frame(pg_temp.forged((SELECT handle FROM d), p_epoch => 2), 'log', 'x')$$), 'YFS16',
+          'a handle with another epoch -> YFS16');
 SELECT is(pg_temp.err($$SELECT ff_append_frame(pg_temp.forged((SELECT handle FROM d), p_attempt_index => 5), 'log', 'x')$$), 'YFN03',
           'a handle naming an attempt that does not exist -> YFN03');
 SELECT is(pg_temp.err($$SELECT ff_append_frame(pg_temp.forged((SELECT handle FROM d),
@@ -175,8 +175,8 @@ SELECT is(pg_temp.err($$SELECT ff_append_frame(pg_temp.forged((SELECT handle FRO
 SELECT is(pg_temp.err($$SELECT ff_append_frame('\x0102'::bytea, 'log', 'x')$$), 'YFV25',
           'a malformed handle -> YFV25 corruption');
 SET LOCAL flowfabric.clock_offset_ms = 1500;
-SELECT is(pg_temp.err($$SELECT ff_append_frame((SELECT handle FROM d), 'log', 'too late')$$), 'YFS02',
-          'a lease that ran out (not yet reconciled) -> YFS02 lease_expired');
+SELECT is(pg_temp.err($$SELECT ff_append_frame((SELECT handle FROM d), 'log', 'too late')$$), 'YFS16',
+          'a lease that ran out (not yet reconciled) -> YFS16 stale_owner_cannot_append');
 SELECT is(ff_reconcile_lease_expiry(), 1, 'setup: the reconciler marks the lease expired');
 SELECT is(pg_temp.err($$SELECT ff_append_frame((SELECT handle FROM d), 'log', 'too late')$$), 'YFS15',
           'once reconciled, the attempt has ended: YFS15 stream_closed');
