@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -1825,19 +1826,78 @@ ff_reconcile_budget_reset(PG_FUNCTION_ARGS)
 }
 
 /*
- * ff_reconcile_budget_counters recomputes usage totals from the ledger of
- * the current epoch (each under the usage row's lock, which every report
- * takes before writing the ledger), then the breach state: a strict budget
- * at its hard limit becomes breached (and acts); one breached only by
+ * ff_budget_counter_mark is the trigger (AFTER INSERT OR UPDATE OR DELETE,
+ * FOR EACH ROW) on ff_budget_usage and ff_budget_usage_by_exec that marks
+ * the row's budget in ff_budget_counter_dirty: its counters or its ledger
+ * changed, so ff_reconcile_budget_counters must look at it again. A budget
+ * already marked costs one index probe (ON CONFLICT DO NOTHING writes
+ * nothing and waits for no lock held on the mark).
+ */
+static void
+mark_budget(HeapTuple tuple, TupleDesc desc)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[3] = {INT2OID, UUIDOID, INT8OID};
+	Datum		v[3];
+	bool		isnull[2];
+
+	v[0] = heap_getattr(tuple, SPI_fnumber(desc, "partition_key"), desc, &isnull[0]);
+	v[1] = heap_getattr(tuple, SPI_fnumber(desc, "budget_id"), desc, &isnull[1]);
+	if (isnull[0] || isnull[1])
+		return;
+	v[2] = Int64GetDatum(ff_now_ms());
+	ff_prepare(&plan,
+			   "INSERT INTO ff_budget_counter_dirty (partition_key, budget_id, marked_at_ms) "
+			   "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+			   3, types);
+	ff_execute(plan, v, NULL, false, 0);
+}
+
+PG_FUNCTION_INFO_V1(ff_budget_counter_mark);
+Datum
+ff_budget_counter_mark(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "ff_budget_counter_mark must be an AFTER ... FOR EACH ROW trigger");
+	desc = RelationGetDescr(td->tg_relation);
+	SPI_connect();
+	mark_budget(td->tg_trigtuple, desc);
+	/* an update that moves a row to another budget changes both */
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		mark_budget(td->tg_newtuple, desc);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * ff_reconcile_budget_counters recomputes the usage totals of the budgets
+ * marked as changed (ff_budget_counter_mark) from the ledger of their
+ * current epoch (each under the usage row's lock, which every report takes
+ * before writing the ledger), then the breach state: a strict budget at
+ * its hard limit becomes breached (and acts); one breached only by
  * reaching a limit it no longer reaches is released.
+ *
+ * Only marked budgets are read, through the ledger's (budget, epoch)
+ * index, so a run costs what changed since the last one, not the size of
+ * the ledger. Marks are taken FOR UPDATE SKIP LOCKED (a concurrent run
+ * takes others; a report marking a budget already marked does not wait for
+ * that lock) and removed together at the very end of the run, after the
+ * last lock it takes: a report that changes a checked budget after that
+ * waits for this transaction's end, never the other way round.
  */
 PG_FUNCTION_INFO_V1(ff_reconcile_budget_counters);
 Datum
 ff_reconcile_budget_counters(PG_FUNCTION_ARGS)
 {
+	static SPIPlanPtr dirty_plan = NULL;
 	static SPIPlanPtr drift_plan = NULL;
 	static SPIPlanPtr ensure_plan = NULL;
 	static SPIPlanPtr fix_plan = NULL;
+	static SPIPlanPtr clear_plan = NULL;
 	static SPIPlanPtr breach_plan = NULL;
 	static const Oid types[1] = {INT4OID};
 	static const Oid fix_types[4] = {INT2OID, UUIDOID, TEXTOID, INT8OID};
@@ -1845,26 +1905,34 @@ ff_reconcile_budget_counters(PG_FUNCTION_ARGS)
 	int64		now;
 	int32		changed = 0;
 	Datum		v[4];
-	SPITupleTable *rows;
-	uint64		nrows;
+	FFExecKey  *dirty;
+	int			ndirty;
 	FFExecKey  *keys;
 	int			n;
 
 	SPI_connect();
 	now = ff_now_ms();
+	ff_prepare(&dirty_plan,
+			   "SELECT partition_key, budget_id FROM ff_budget_counter_dirty "
+			   "ORDER BY marked_at_ms, partition_key, budget_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+			   1, types);
+	/* one budget's dimensions whose counter differs from its current epoch's ledger */
 	ff_prepare(&drift_plan,
 			   "WITH expected AS ("
-			   "  SELECT l.partition_key, l.budget_id, l.dimension, sum(l.delta_total)::bigint AS total "
-			   "  FROM ff_budget_usage_by_exec l LEFT JOIN ff_budget_policy p "
-			   "    ON p.partition_key = l.partition_key AND p.budget_id = l.budget_id "
-			   "  WHERE l.reset_epoch = COALESCE(p.reset_count, 0) GROUP BY 1, 2, 3) "
-			   "SELECT COALESCE(u.partition_key, e.partition_key), COALESCE(u.budget_id, e.budget_id), "
-			   "       COALESCE(u.dimension, e.dimension) "
-			   "FROM ff_budget_usage u FULL JOIN expected e ON e.partition_key = u.partition_key "
-			   "  AND e.budget_id = u.budget_id AND e.dimension = u.dimension "
+			   "  SELECT l.dimension, sum(l.delta_total)::bigint AS total "
+			   "  FROM ff_budget_usage_by_exec l "
+			   "  WHERE l.partition_key = $1 AND l.budget_id = $2 "
+			   "    AND l.reset_epoch = COALESCE((SELECT p.reset_count FROM ff_budget_policy p "
+			   "      WHERE p.partition_key = $1 AND p.budget_id = $2), 0) "
+			   "  GROUP BY 1), "
+			   "usage AS (SELECT u.dimension, u.current_value FROM ff_budget_usage u "
+			   "  WHERE u.partition_key = $1 AND u.budget_id = $2) "
+			   "SELECT COALESCE(u.dimension, e.dimension) "
+			   "FROM usage u FULL JOIN expected e ON e.dimension = u.dimension "
 			   "WHERE u.current_value IS DISTINCT FROM COALESCE(e.total, 0) "
-			   "  AND COALESCE(u.dimension, e.dimension) <> '_init' LIMIT $1",
-			   1, types);
+			   "  AND COALESCE(u.dimension, e.dimension) <> '_init' "
+			   "ORDER BY 1",
+			   2, fix_types);
 	ff_prepare(&ensure_plan,
 			   "INSERT INTO ff_budget_usage (partition_key, budget_id, dimension, current_value, "
 			   "updated_at_ms) VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING",
@@ -1882,24 +1950,33 @@ ff_reconcile_budget_counters(PG_FUNCTION_ARGS)
 			   "WHERE u.partition_key = $1 AND u.budget_id = $2 AND u.dimension = $3 "
 			   "  AND u.current_value <> t.total",
 			   4, fix_types);
+	ff_prepare(&clear_plan,
+			   "DELETE FROM ff_budget_counter_dirty WHERE partition_key = $1 AND budget_id = $2",
+			   2, fix_types);
+
 	v[0] = Int32GetDatum(batch);
-	ff_execute(drift_plan, v, NULL, false, 0);
-	rows = SPI_tuptable;
-	nrows = SPI_processed;
-	for (uint64 i = 0; i < nrows; i++)
+	ff_execute(dirty_plan, v, NULL, false, 0);
+	ndirty = keys_of(&dirty, 1, 2);
+	for (int i = 0; i < ndirty; i++)
 	{
+		SPITupleTable *dims;
+		uint64		ndims;
 		Datum		fv[4];
-		bool		isnull;
 
-		fv[0] = Int16GetDatum((int16) ff_get_int32(rows->vals[i], rows->tupdesc, 1, 0));
-		fv[1] = ff_get_datum(rows->vals[i], rows->tupdesc, 2, &isnull);
-		fv[2] = CStringGetTextDatum(ff_get_cstring(rows->vals[i], rows->tupdesc, 3));
+		fv[0] = Int16GetDatum(dirty[i].partition);
+		fv[1] = ff_uuid_datum(&dirty[i].uuid);
 		fv[3] = Int64GetDatum(now);
-		ff_execute(ensure_plan, fv, NULL, false, 0);
-		ff_execute(fix_plan, fv, NULL, false, 0);
-		changed += (int32) SPI_processed;
+		ff_execute(drift_plan, fv, NULL, true, 0);
+		dims = SPI_tuptable;
+		ndims = SPI_processed;
+		for (uint64 d = 0; d < ndims; d++)
+		{
+			fv[2] = CStringGetTextDatum(ff_get_cstring(dims->vals[d], dims->tupdesc, 1));
+			ff_execute(ensure_plan, fv, NULL, false, 0);
+			ff_execute(fix_plan, fv, NULL, false, 0);
+			changed += (int32) SPI_processed;
+		}
 	}
-
 	/* breach state: strict budgets at a limit not breached, or breached only by a limit left */
 	ff_prepare(&breach_plan,
 			   "SELECT p.partition_key, p.budget_id FROM ff_budget_policy p "
@@ -1931,6 +2008,19 @@ ff_reconcile_budget_counters(PG_FUNCTION_ARGS)
 			continue;
 		reevaluate(&b, now);
 		changed++;
+	}
+
+	/*
+	 * Last, with no lock left to take: a report that changes a checked
+	 * budget from here on waits for this transaction to mark it again.
+	 */
+	for (int i = 0; i < ndirty; i++)
+	{
+		Datum		cv[2];
+
+		cv[0] = Int16GetDatum(dirty[i].partition);
+		cv[1] = ff_uuid_datum(&dirty[i].uuid);
+		ff_execute(clear_plan, cv, NULL, false, 0);
 	}
 	SPI_finish();
 	PG_RETURN_INT32(changed);

@@ -73,6 +73,17 @@ CREATE TABLE ff_budget_usage_by_exec (
 CREATE INDEX ff_budget_usage_by_exec_epoch_idx
     ON ff_budget_usage_by_exec (partition_key, budget_id, reset_epoch);
 
+-- Budgets whose counters or ledger changed since ff_reconcile_budget_counters
+-- last checked them (marked by the trigger ff_budget_counter_mark below):
+-- the reconciler reads only these, so its cost follows what changed, not
+-- the size of the ledger.
+CREATE TABLE ff_budget_counter_dirty (
+    partition_key smallint NOT NULL,
+    budget_id     uuid     NOT NULL,
+    marked_at_ms  bigint   NOT NULL,
+    PRIMARY KEY (partition_key, budget_id)
+);
+
 -- Dedup keys of usage reports and spends, per budget, for 24 hours. A
 -- report that was rejected (hard breach) does not keep its key.
 CREATE TABLE ff_budget_usage_dedup (
@@ -164,16 +175,30 @@ CREATE INDEX ff_quota_blocked_waiters_idx ON ff_quota_blocked (partition_key, qu
 
 REVOKE ALL ON ff_budget_policy, ff_budget_usage, ff_budget_usage_by_exec, ff_budget_usage_dedup,
               ff_budget_execution, ff_quota_policy, ff_quota_window, ff_quota_admitted,
-              ff_quota_blocked FROM PUBLIC;
+              ff_quota_blocked, ff_budget_counter_dirty FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ff_budget_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_budget_usage', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_budget_usage_by_exec', '');
+SELECT pg_catalog.pg_extension_config_dump('ff_budget_counter_dirty', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_budget_usage_dedup', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_budget_execution', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_quota_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_quota_window', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_quota_admitted', '');
 SELECT pg_catalog.pg_extension_config_dump('ff_quota_blocked', '');
+
+-- Any change of a usage counter or of the ledger (the engine's, or anyone
+-- else's) marks its budget for ff_reconcile_budget_counters.
+CREATE FUNCTION ff_budget_counter_mark() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ff_budget_counter_mark' LANGUAGE C
+    SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp;
+REVOKE ALL ON FUNCTION ff_budget_counter_mark() FROM PUBLIC;
+CREATE TRIGGER ff_budget_usage_mark
+    AFTER INSERT OR UPDATE OR DELETE ON ff_budget_usage
+    FOR EACH ROW EXECUTE FUNCTION ff_budget_counter_mark();
+CREATE TRIGGER ff_budget_ledger_mark
+    AFTER INSERT OR UPDATE OR DELETE ON ff_budget_usage_by_exec
+    FOR EACH ROW EXECUTE FUNCTION ff_budget_counter_mark();
 
 -- The reconciler worker wakes when a reset or a rate-window retry falls due.
 CREATE TRIGGER ff_reconciler_wake_budget_reset
