@@ -8,22 +8,11 @@ set -u
 
 FFCTL=${FFCTL:-$(pwd)/client/bin/ffctl}
 PSQL=${PG_BINDIR:+$PG_BINDIR/}psql
-T=0
 SFX=$$
 TMP=$(mktemp -d /tmp/ffctl-batch-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-is() { # is got want description
-    T=$((T + 1))
-    if [ "$1" = "$2" ]; then
-        echo "ok $T - $3"
-    else
-        echo "not ok $T - $3"
-        echo "#   got:  '$1'"
-        echo "#   want: '$2'"
-    fi
-}
-sql() { "$PSQL" -X -Atq -v ON_ERROR_STOP=1 -c "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 L=jl-$SFX
 cat >"$TMP/jobs.jsonl" <<'EOF'

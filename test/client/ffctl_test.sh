@@ -8,33 +8,12 @@ set -u
 FFCTL=${FFCTL:-$(pwd)/client/bin/ffctl}
 export FFCTL
 PSQL=${PG_BINDIR:+$PG_BINDIR/}psql
-T=0
-FAILS=0
 SFX=$$
 TMP=$(mktemp -d /tmp/ffctl-test.XXXXXX)
 trap 'rm -rf "$TMP"; [ -n "${BGPID:-}" ] && kill "$BGPID" 2>/dev/null' EXIT
 
-ok() { # ok <condition-exit-status> description
-    T=$((T + 1))
-    if [ "$1" -eq 0 ]; then
-        echo "ok $T - $2"
-    else
-        echo "not ok $T - $2"
-        FAILS=$((FAILS + 1))
-    fi
-}
-is() { # is got want description
-    T=$((T + 1))
-    if [ "$1" = "$2" ]; then
-        echo "ok $T - $3"
-    else
-        echo "not ok $T - $3"
-        echo "#   got:  '$1'"
-        echo "#   want: '$2'"
-        FAILS=$((FAILS + 1))
-    fi
-}
-sql() { "$PSQL" -X -Atq -v ON_ERROR_STOP=1 -c "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+
 # jget JSON PATH: a value out of a JSON document (PostgreSQL parses it)
 jget() { sql "SELECT (\$j\$$1\$j\$::jsonb) #>> '{$2}'"; }
 ff() { "$FFCTL" "$@"; }

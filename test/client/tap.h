@@ -15,42 +15,18 @@
 
 #include "flowfabric.h"
 
-static int	tap_count;
-static int	tap_failures;
+/* tap.c: the counts, one line per test, the plan */
+extern int	tap_count;
+extern int	tap_failures;
 
-__attribute__((format(printf, 4, 5)))
-static int
-tap_ok(int pass, const char *file, int line, const char *fmt,...)
-{
-	va_list		ap;
-
-	printf("%s %d - ", pass ? "ok" : "not ok", ++tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!pass)
-	{
-		tap_failures++;
-		printf("#   failed at %s:%d\n", file, line);
-	}
-	fflush(stdout);
-	return pass;
-}
+int			tap_ok(int pass, const char *file, int line, const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+/* "#" lines describing the client's last error */
+void		tap_diag_error(const ff_error *e);
+/* prints the plan; the exit status of the test program */
+int			done_testing(void);
 
 #define ok(cond, ...) tap_ok((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-
-static void
-tap_diag_error(const ff_error *e)
-{
-	if (e == NULL)
-		return;
-	printf("#   error kind %d (%s) sqlstate '%s' retryable=%d\n#   message: %s\n",
-		   (int) e->kind, ff_status_name(e->kind), e->sqlstate, (int) e->retryable,
-		   e->message ? e->message : "(none)");
-	if (e->detail)
-		printf("#   detail: %s\n", e->detail);
-}
 
 /* got == want; on failure shows the client's last error */
 #define is_status(got, want, client, ...) \
@@ -82,13 +58,5 @@ tap_diag_error(const ff_error *e)
 		if (!tap_ok(_p, __FILE__, __LINE__, __VA_ARGS__)) \
 			printf("#   got '%s', want '%s'\n", _g ? _g : "(null)", _w ? _w : "(null)"); \
 	} while (0)
-
-static int
-done_testing(void)
-{
-	printf("1..%d\n", tap_count);
-	fflush(stdout);
-	return tap_failures ? 1 : 0;
-}
 
 #endif

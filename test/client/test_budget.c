@@ -18,6 +18,9 @@
 #include "util.h"
 
 static ff_client *c;
+
+/* every error these calls return is final */
+#define check_error(got, want, what) expect_error(c, got, want, NULL, false, what)
 static char id_buf[16][40];
 static int	id_next;
 
@@ -30,25 +33,6 @@ fresh_id(void)
 
 	snprintf(b, 40, "%08x-0000-4000-8000-%012d", (unsigned) getpid(), ++n);
 	return b;
-}
-
-static void
-check_error(ff_status got, ff_status want, const char *what)
-{
-	const ff_error *e = ff_client_last_error(c);
-	const char *code = ff_status_sqlstate(want);
-	char		prefix[128];
-
-	is_status(got, want, c, "%s -> %s", what, ff_status_name(want));
-	if (code)
-		is_str(e->sqlstate, code, "%s: SQLSTATE %s", what, code);
-	ok(!e->retryable, "%s: not retryable", what);
-	if (code && code[0] == 'Y')
-	{
-		snprintf(prefix, sizeof(prefix), "%s: ", ff_status_name(want));
-		ok(e->message && strncmp(e->message, prefix, strlen(prefix)) == 0,
-		   "%s: message starts with '%s'", what, prefix);
-	}
 }
 
 static char *
@@ -417,33 +401,6 @@ test_reconcilers(void)
 /* ------------------------------------------------------------------------
  * ffctl
  * ------------------------------------------------------------------------ */
-static int
-ffctl(char *out, size_t outlen, const char *fmt,...)
-{
-	const char *bin = getenv("FFCTL") ? getenv("FFCTL") : "client/bin/ffctl";
-	char		args[1024];
-	char		cmd[1400];
-	va_list		ap;
-	FILE	   *f;
-	size_t		n = 0;
-	int			st;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", bin, args);
-	out[0] = '\0';
-	f = popen(cmd, "r");
-	if (f == NULL)
-		return -1;
-	while (n + 1 < outlen && fgets(out + n, (int) (outlen - n), f) != NULL)
-		n = strlen(out);
-	st = pclose(f);
-	while (n > 0 && out[n - 1] == '\n')
-		out[--n] = '\0';
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void
 test_ffctl(void)
 {
@@ -459,89 +416,89 @@ test_ffctl(void)
 
 	strcpy(bid, fresh_id());
 	strcpy(qid, fresh_id());
-	rc = ffctl(out, sizeof(out), "--json budget create %s --limit tokens=100/50 --scope tenant:acme "
+	rc = ffctl_run(out, sizeof(out), "--json budget create %s --limit tokens=100/50 --scope tenant:acme "
 			   "--on-hard-limit block", bid);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"created\"") && strstr(out, bid), "ffctl --json budget create: %s", out);
-	rc = ffctl(out, sizeof(out), "budget create %s", bid);
+	rc = ffctl_run(out, sizeof(out), "budget create %s", bid);
 	ok(rc == 0 && strncmp(out, "already_satisfied", 17) == 0, "ffctl budget create again: %s", out);
-	rc = ffctl(out, sizeof(out), "--json budget usage %s tokens=60 --dedup-key a", bid);
+	rc = ffctl_run(out, sizeof(out), "--json budget usage %s tokens=60 --dedup-key a", bid);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"soft_breach\"") && strstr(out, "\"current_usage\":60") &&
 	   strstr(out, "\"limit\":50"), "ffctl --json budget usage: %s", out);
-	rc = ffctl(out, sizeof(out), "--json budget usage %s tokens=60 --dedup-key a", bid);
+	rc = ffctl_run(out, sizeof(out), "--json budget usage %s tokens=60 --dedup-key a", bid);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"already_applied\"") &&
 	   strstr(out, "\"first_outcome\":\"soft_breach\""), "ffctl budget usage replay: %s", out);
-	rc = ffctl(out, sizeof(out), "budget usage %s tokens=60", bid);
+	rc = ffctl_run(out, sizeof(out), "budget usage %s tokens=60", bid);
 	ok(rc == 0 && strcmp(out, "hard_breach tokens 60/100") == 0, "ffctl budget usage over the limit: %s", out);
-	rc = ffctl(out, sizeof(out), "--json budget status %s", bid);
+	rc = ffctl_run(out, sizeof(out), "--json budget status %s", bid);
 	ok(rc == 0 && strstr(out, "\"breached\":true") && strstr(out, "\"scope_type\":\"tenant\"") &&
 	   strstr(out, "{\"dimension\":\"tokens\",\"used\":60,\"hard_limit\":100,\"soft_limit\":50}"),
 	   "ffctl --json budget status: %s", out);
-	rc = ffctl(out, sizeof(out), "--json budget show %s", bid);
+	rc = ffctl_run(out, sizeof(out), "--json budget show %s", bid);
 	ok(rc == 0 && strstr(out, "\"hard:tokens\": \"100\""), "ffctl --json budget show: %s", out);
 
 	/* an attached execution is held back, then released by ffctl budget reset */
 	policy = policy_with("budget_ids", bid);
 	e1 = make_execution(c, lane, "x", policy);
 	ok(!claim_one(c, lane, 0, &h), "the attached execution is held back");
-	rc = ffctl(out, sizeof(out), "--json quota admission '%s'", e1);
+	rc = ffctl_run(out, sizeof(out), "--json quota admission '%s'", e1);
 	ok(rc == 0 && strstr(out, "\"kind\":\"budget\"") && strstr(out, "\"status\":\"blocked\""),
 	   "ffctl --json quota admission: %s", out);
-	rc = ffctl(out, sizeof(out), "--json budget reset %s", bid);
+	rc = ffctl_run(out, sizeof(out), "--json budget reset %s", bid);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"reset\"") && strstr(out, "\"unblocked\":1"),
 	   "ffctl --json budget reset releases it: %s", out);
 	ok(claim_one(c, lane, 0, &h), "... claimed");
 	ff_handle_to_hex(&h.handle, &hex);
-	rc = ffctl(out, sizeof(out), "--json budget report %s %s tokens=5 --dedup-key r1", hex, bid);
+	rc = ffctl_run(out, sizeof(out), "--json budget report %s %s tokens=5 --dedup-key r1", hex, bid);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"ok\""), "ffctl --json budget report (a handle): %s", out);
-	rc = ffctl(out, sizeof(out), "--json budget spend %s '%s' tokens=7 --idempotency-key s1", bid, e1);
+	rc = ffctl_run(out, sizeof(out), "--json budget spend %s '%s' tokens=7 --idempotency-key s1", bid, e1);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"ok\""), "ffctl --json budget spend: %s", out);
-	rc = ffctl(out, sizeof(out), "--json budget release %s '%s'", bid, e1);
+	rc = ffctl_run(out, sizeof(out), "--json budget release %s '%s'", bid, e1);
 	ok(rc == 0 && strstr(out, "\"released_dimensions\":1"), "ffctl --json budget release: %s", out);
-	rc = ffctl(out, sizeof(out), "--json budget limits %s tokens=200/0", bid);
+	rc = ffctl_run(out, sizeof(out), "--json budget limits %s tokens=200/0", bid);
 	ok(rc == 0 && strstr(out, "\"breached\":false"), "ffctl --json budget limits: %s", out);
 	ff_client_complete(c, &h.handle, NULL, 0);
-	rc = ffctl(out, sizeof(out), "--json budget reconcile counters");
+	rc = ffctl_run(out, sizeof(out), "--json budget reconcile counters");
 	ok(rc == 0 && strstr(out, "\"counters\":"), "ffctl --json budget reconcile counters: %s", out);
-	rc = ffctl(out, sizeof(out), "budget status %s", fresh_id());
+	rc = ffctl_run(out, sizeof(out), "budget status %s", fresh_id());
 	is_int(rc, 4, "ffctl budget status of an unknown budget: exit 4");
-	rc = ffctl(out, sizeof(out), "--json budget create --scope Bad");
+	rc = ffctl_run(out, sizeof(out), "--json budget create --scope Bad");
 	ok(rc == 1 && strstr(out, "\"kind\":\"invalid_budget_scope\"") && strstr(out, "YFV17"),
 	   "ffctl --json budget create with a bad scope: exit 1, the error as JSON");
-	rc = ffctl(out, sizeof(out), "budget usage %s tokens", bid);
+	rc = ffctl_run(out, sizeof(out), "budget usage %s tokens", bid);
 	is_int(rc, 2, "ffctl budget usage with a bad DIM=DELTA: exit 2");
-	rc = ffctl(out, sizeof(out), "budget frobnicate");
+	rc = ffctl_run(out, sizeof(out), "budget frobnicate");
 	is_int(rc, 2, "ffctl budget with an unknown verb: exit 2");
 
 	/* quota verbs */
-	rc = ffctl(out, sizeof(out), "--json quota create %s --window-seconds 10 --max-requests 2 --max-concurrent 5",
+	rc = ffctl_run(out, sizeof(out), "--json quota create %s --window-seconds 10 --max-requests 2 --max-concurrent 5",
 			   qid);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"created\"") && strstr(out, qid), "ffctl --json quota create: %s", out);
-	rc = ffctl(out, sizeof(out), "--json quota show %s", qid);
+	rc = ffctl_run(out, sizeof(out), "--json quota show %s", qid);
 	ok(rc == 0 && strstr(out, "\"max_requests_per_window\":2") && strstr(out, "\"active_concurrency_cap\":5") &&
 	   strstr(out, "\"is_unlimited\":false"), "ffctl --json quota show: %s", out);
-	rc = ffctl(out, sizeof(out), "quota show %s", fresh_id());
+	rc = ffctl_run(out, sizeof(out), "quota show %s", fresh_id());
 	is_int(rc, 4, "ffctl quota show of an unknown policy: exit 4");
-	rc = ffctl(out, sizeof(out), "--json quota check %s '{fp:5}:00000000-0000-4000-8000-000000000501'", qid);
+	rc = ffctl_run(out, sizeof(out), "--json quota check %s '{fp:5}:00000000-0000-4000-8000-000000000501'", qid);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"admitted\"") && strstr(out, "\"retry_after_ms\":null"),
 	   "ffctl --json quota check: %s", out);
-	ffctl(out, sizeof(out), "quota check %s '{fp:5}:00000000-0000-4000-8000-000000000502'", qid);
-	rc = ffctl(out, sizeof(out), "--json quota check %s '{fp:5}:00000000-0000-4000-8000-000000000503'", qid);
+	ffctl_run(out, sizeof(out), "quota check %s '{fp:5}:00000000-0000-4000-8000-000000000502'", qid);
+	rc = ffctl_run(out, sizeof(out), "--json quota check %s '{fp:5}:00000000-0000-4000-8000-000000000503'", qid);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"rate_exceeded\"") && !strstr(out, "\"retry_after_ms\":null"),
 	   "ffctl --json quota check over the rate: %s", out);
-	rc = ffctl(out, sizeof(out), "--json quota check %s '{fp:5}:00000000-0000-4000-8000-000000000503' --rate 5",
+	rc = ffctl_run(out, sizeof(out), "--json quota check %s '{fp:5}:00000000-0000-4000-8000-000000000503' --rate 5",
 			   qid);
 	is_int(rc, 2, "ffctl quota check with only some limits: exit 2");
-	rc = ffctl(out, sizeof(out), "--json quota release %s '{fp:5}:00000000-0000-4000-8000-000000000501'", qid);
+	rc = ffctl_run(out, sizeof(out), "--json quota release %s '{fp:5}:00000000-0000-4000-8000-000000000501'", qid);
 	ok(rc == 0 && strstr(out, "\"slot_released\":true"), "ffctl --json quota release: %s", out);
-	rc = ffctl(out, sizeof(out), "--json quota reconcile");
+	rc = ffctl_run(out, sizeof(out), "--json quota reconcile");
 	ok(rc == 0 && strstr(out, "\"counters\":") && strstr(out, "\"unblock\":") && strstr(out, "\"cleanup\":"),
 	   "ffctl --json quota reconcile: %s", out);
 	{
 		char	   *e2 = make_execution(c, lane, "y", NULL);
 
-		rc = ffctl(out, sizeof(out), "--json quota block '%s' waiting_for_quota --detail manual", e2);
+		rc = ffctl_run(out, sizeof(out), "--json quota block '%s' waiting_for_quota --detail manual", e2);
 		ok(rc == 0 && strstr(out, "\"public_state\":\"rate_limited\""), "ffctl --json quota block: %s", out);
-		rc = ffctl(out, sizeof(out), "quota block '%s' nonsense", e2);
+		rc = ffctl_run(out, sizeof(out), "quota block '%s' nonsense", e2);
 		is_int(rc, 1, "ffctl quota block with a bad reason: exit 1");
 		free(e2);
 	}

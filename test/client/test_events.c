@@ -15,15 +15,6 @@
 static ff_client *c;			/* producer */
 static ff_client *sc;			/* subscriber's connection */
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* create + claim + complete one execution; returns its id (malloc) */
 static char *
 complete_one(const char *lane)
@@ -41,20 +32,9 @@ complete_one(const char *lane)
 static int
 table_ids(const char *lane, long long after, long long *ids, int max)
 {
-	PGresult   *res;
-	char		sql[512];
-	int			n;
-
-	snprintf(sql, sizeof(sql),
-			 "SELECT ce.event_id FROM ff_completion_event ce JOIN ff_execution e "
-			 "USING (partition_key, execution_id) WHERE e.lane_id = '%s' AND ce.event_id > %lld "
-			 "ORDER BY 1", lane, after);
-	res = PQexec(admin(), sql);
-	n = PQntuples(res);
-	for (int i = 0; i < n && i < max; i++)
-		ids[i] = atoll(PQgetvalue(res, i, 0));
-	PQclear(res);
-	return n;
+	return admin_ids(ids, max, "SELECT ce.event_id FROM ff_completion_event ce JOIN ff_execution e "
+					 "USING (partition_key, execution_id) WHERE e.lane_id = '%s' AND ce.event_id > %lld "
+					 "ORDER BY 1", lane, after);
 }
 
 /* drains completions of `lane` until `want` arrived or timeout; stores ids */
@@ -62,12 +42,12 @@ static int
 collect(ff_subscription *s, const char *lane, int want, long long *ids, int timeout_ms)
 {
 	int			got = 0;
-	long long	end = now_ms() + timeout_ms;
+	long long	end = mono_ms() + timeout_ms;
 
-	while (got < want && now_ms() < end)
+	while (got < want && mono_ms() < end)
 	{
 		ff_completion_event_list l = {0};
-		ff_status	st = ff_subscription_next_completions(s, (int) (end - now_ms()), &l);
+		ff_status	st = ff_subscription_next_completions(s, (int) (end - mono_ms()), &l);
 
 		if (st != FF_OK)
 		{
@@ -110,15 +90,15 @@ test_basic(void)
 	   "source and cursor");
 	ok(ff_subscription_socket(s) >= 0, "the socket is exposed");
 
-	t0 = now_ms();
+	t0 = mono_ms();
 	is_status(ff_subscription_next_completions(s, 0, &l), FF_OK, sc, "non-blocking next");
-	ok(l.count == 0 && now_ms() - t0 < 1000, "nothing yet, returned at once");
+	ok(l.count == 0 && mono_ms() - t0 < 1000, "nothing yet, returned at once");
 	ff_completion_event_list_clear(&l);
 
-	t0 = now_ms();
+	t0 = mono_ms();
 	is_status(ff_subscription_next_completions(s, 300, &l), FF_OK, sc, "next with a 300 ms timeout");
-	ok(l.count == 0 && now_ms() - t0 >= 280 && now_ms() - t0 < 3000, "empty after the timeout (%lld ms)",
-	   now_ms() - t0);
+	ok(l.count == 0 && mono_ms() - t0 >= 280 && mono_ms() - t0 < 3000, "empty after the timeout (%lld ms)",
+	   mono_ms() - t0);
 	ff_completion_event_list_clear(&l);
 
 	is_status(ff_subscription_next_lease_events(s, 0, &ll), FF_ERR_USAGE, sc,
@@ -143,13 +123,13 @@ test_basic(void)
 		snprintf(sql, sizeof(sql),
 				 "SELECT ff_create_execution('%s'); SELECT pg_sleep(0.3); "
 				 "SELECT ff_complete(handle, NULL) FROM ff_claim('%s', 'w', 'w/1')", lane, lane);
-		t0 = now_ms();
+		t0 = mono_ms();
 		PQsendQuery(admin(), sql);
 		got = collect(s, lane, 1, ids, 8000);
 		while ((res = PQgetResult(admin())) != NULL)
 			PQclear(res);
 		is_int(got, 1, "a completion made while waiting is delivered");
-		ok(now_ms() - t0 < 3000, "woken by the notification (%lld ms, poll interval 10 s)", now_ms() - t0);
+		ok(mono_ms() - t0 < 3000, "woken by the notification (%lld ms, poll interval 10 s)", mono_ms() - t0);
 	}
 	ff_subscription_close(s);
 }
@@ -265,8 +245,8 @@ test_lease_events_and_event_loop(void)
 	ff_client_complete(c, &claimed.handle, NULL, 0);
 
 	/* an event loop: poll the socket, then read without blocking */
-	end = now_ms() + 5000;
-	while (now_ms() < end && (strstr(seq, "released") == NULL || !saw_completion))
+	end = mono_ms() + 5000;
+	while (mono_ms() < end && (strstr(seq, "released") == NULL || !saw_completion))
 	{
 		struct pollfd pfd = {.fd = ff_subscription_socket(ls),.events = POLLIN};
 

@@ -11,28 +11,10 @@
 #include "tap.h"
 #include "util.h"
 
+/* kind, SQLSTATE, retryable flag and the message's kind prefix */
+#define check_error(got, want, retryable, what) expect_error(c, got, want, NULL, retryable, what)
+
 static ff_client *c;
-
-/* checks kind, SQLSTATE, retryable flag and the message's kind prefix */
-static void
-check_error(ff_status got, ff_status want, bool retryable, const char *what)
-{
-	const ff_error *e = ff_client_last_error(c);
-	const char *code = ff_status_sqlstate(want);
-	char		prefix[128];
-
-	is_status(got, want, c, "%s -> %s", what, ff_status_name(want));
-	ok(e->kind == want, "%s: last_error kind matches the return", what);
-	if (code)
-		is_str(e->sqlstate, code, "%s: SQLSTATE %s", what, code);
-	ok(e->retryable == retryable, "%s: retryable is %s", what, retryable ? "true" : "false");
-	if (code && code[0] == 'Y')
-	{
-		snprintf(prefix, sizeof(prefix), "%s: ", ff_status_name(want));
-		ok(e->message && strncmp(e->message, prefix, strlen(prefix)) == 0,
-		   "%s: message starts with '%s'", what, prefix);
-	}
-}
 
 /* a handle built by the engine's ff_handle_encode (testing aid) */
 static void

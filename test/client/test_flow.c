@@ -20,38 +20,12 @@
 
 static ff_client *c;
 
-/* checks kind, SQLSTATE, retryable flag and, for YF codes, the message's
- * kind prefix; sqlstate NULL: the kind's own code */
-static void
-check_error_code(ff_status got, ff_status want, const char *sqlstate, bool retryable,
-				 const char *what)
-{
-	const ff_error *e = ff_client_last_error(c);
-	const char *code = sqlstate ? sqlstate : ff_status_sqlstate(want);
-	char		prefix[128];
+/* kind, SQLSTATE (sqlstate NULL: the kind's own), retryable flag, message prefix */
+#define check_error_code(got, want, sqlstate, retryable, what) \
+	expect_error(c, got, want, sqlstate, retryable, what)
+#define check_error(got, want, what) \
+	expect_error(c, got, want, NULL, ff_status_is_retryable(want), what)
 
-	is_status(got, want, c, "%s -> %s", what, ff_status_name(want));
-	ok(e->kind == want, "%s: last_error kind matches the return", what);
-	if (code)
-		is_str(e->sqlstate, code, "%s: SQLSTATE %s", what, code);
-	ok(e->retryable == retryable, "%s: retryable is %s", what, retryable ? "true" : "false");
-	if (code && code[0] == 'Y')
-	{
-		snprintf(prefix, sizeof(prefix), "%s: ", ff_status_name(want));
-		ok(e->message && strncmp(e->message, prefix, strlen(prefix)) == 0,
-		   "%s: message starts with '%s'", what, prefix);
-	}
-}
-
-static void
-check_error(ff_status got, ff_status want, const char *what)
-{
-	check_error_code(got, want, NULL, ff_status_is_retryable(want), what);
-}
-
-/* ------------------------------------------------------------------------
- * helpers
- * ------------------------------------------------------------------------ */
 static char *
 new_flow(void)
 {

@@ -16,24 +16,7 @@
 
 static ff_client *c;
 
-static void
-check_error(ff_status got, ff_status want, bool retryable, const char *what)
-{
-	const ff_error *e = ff_client_last_error(c);
-	const char *code = ff_status_sqlstate(want);
-	char		prefix[128];
-
-	is_status(got, want, c, "%s -> %s", what, ff_status_name(want));
-	if (code)
-		is_str(e->sqlstate, code, "%s: SQLSTATE %s", what, code);
-	ok(e->retryable == retryable, "%s: retryable is %s", what, retryable ? "true" : "false");
-	if (code && code[0] == 'Y')
-	{
-		snprintf(prefix, sizeof(prefix), "%s: ", ff_status_name(want));
-		ok(e->message && strncmp(e->message, prefix, strlen(prefix)) == 0,
-		   "%s: message starts with '%s'", what, prefix);
-	}
-}
+#define check_error(got, want, retryable, what) expect_error(c, got, want, NULL, retryable, what)
 
 /* the engine clock of the test's own connection (testing setting) */
 static void
@@ -634,34 +617,6 @@ test_operator_events(long long c0)
 	}
 }
 
-/* runs "ffctl ARGS" (stderr into the output); returns its exit status */
-static int
-ffctl(char *out, size_t outlen, const char *fmt,...)
-{
-	const char *bin = getenv("FFCTL") ? getenv("FFCTL") : "client/bin/ffctl";
-	char		args[1024];
-	char		cmd[1400];
-	va_list		ap;
-	FILE	   *f;
-	size_t		n = 0;
-	int			st;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", bin, args);
-	out[0] = '\0';
-	f = popen(cmd, "r");
-	if (f == NULL)
-		return -1;
-	while (n + 1 < outlen && fgets(out + n, (int) (outlen - n), f) != NULL)
-		n = strlen(out);
-	st = pclose(f);
-	while (n > 0 && out[n - 1] == '\n')
-		out[--n] = '\0';
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void
 test_ffctl(void)
 {
@@ -675,49 +630,49 @@ test_ffctl(void)
 	char		instance[80];
 	int			rc;
 
-	rc = ffctl(out, sizeof(out), "--json lane pause '%s' --reason maint", lane);
+	rc = ffctl_run(out, sizeof(out), "--json lane pause '%s' --reason maint", lane);
 	ok(rc == 0 && strstr(out, "\"state\":\"paused\"") && strstr(out, "\"previous_state\":\"active\""),
 	   "ffctl lane pause (exit %d): %s", rc, out);
-	rc = ffctl(out, sizeof(out), "lane list --limit 1000");
+	rc = ffctl_run(out, sizeof(out), "lane list --limit 1000");
 	ok(rc == 0 && strstr(out, lane) && strstr(out, "paused"), "ffctl lane list shows the state");
-	rc = ffctl(out, sizeof(out), "lane drain '%s'", lane);
+	rc = ffctl_run(out, sizeof(out), "lane drain '%s'", lane);
 	ok(rc == 0 && strstr(out, "paused -> draining"), "ffctl lane drain: %s", out);
-	rc = ffctl(out, sizeof(out), "lane resume '%s'", lane);
+	rc = ffctl_run(out, sizeof(out), "lane resume '%s'", lane);
 	ok(rc == 0 && strstr(out, "draining -> active"), "ffctl lane resume: %s", out);
-	rc = ffctl(out, sizeof(out), "lane stop '%s'", lane);
+	rc = ffctl_run(out, sizeof(out), "lane stop '%s'", lane);
 	is_int(rc, 2, "ffctl lane stop: usage (exit 2)");
-	rc = ffctl(out, sizeof(out), "priority '%s' 5", id);
+	rc = ffctl_run(out, sizeof(out), "priority '%s' 5", id);
 	ok(rc == 0 && strstr(out, "0 -> 5"), "ffctl priority: %s", out);
-	rc = ffctl(out, sizeof(out), "priority '%s' high", id);
+	rc = ffctl_run(out, sizeof(out), "priority '%s' high", id);
 	is_int(rc, 2, "ffctl priority with a non-number: usage (exit 2)");
 	/* revoke, then cancel by the operator, replay */
 	claim_one(c, lane, 60000, &h);
-	rc = ffctl(out, sizeof(out), "priority '%s' 7", id);
+	rc = ffctl_run(out, sizeof(out), "priority '%s' 7", id);
 	is_int(rc, 1, "ffctl priority of an active execution: error (exit 1)");
-	rc = ffctl(out, sizeof(out), "revoke '%s' --reason stuck", id);
+	rc = ffctl_run(out, sizeof(out), "revoke '%s' --reason stuck", id);
 	ok(rc == 0 && strstr(out, "revoked lease"), "ffctl revoke: %s", out);
-	rc = ffctl(out, sizeof(out), "--json revoke '%s'", id);
+	rc = ffctl_run(out, sizeof(out), "--json revoke '%s'", id);
 	ok(rc == 0 && strstr(out, "\"detail\":\"no_active_lease\""), "ffctl revoke again: already_satisfied");
 	ff_handle_to_hex(&h.handle, &hex);
-	rc = ffctl(out, sizeof(out), "complete %s", hex);
+	rc = ffctl_run(out, sizeof(out), "complete %s", hex);
 	is_int(rc, 5, "the revoked holder's ffctl complete: lease lost (exit 5)");
 	ff_free(hex);
 	ff_claimed_clear(&h);
-	rc = ffctl(out, sizeof(out), "--json cancel '%s' --reason done", id);
+	rc = ffctl_run(out, sizeof(out), "--json cancel '%s' --reason done", id);
 	ok(rc == 0 && strstr(out, "\"outcome\":\"cancelled\""), "ffctl cancel EXECUTION_ID: %s", out);
-	rc = ffctl(out, sizeof(out), "cancel '%s'", id);
+	rc = ffctl_run(out, sizeof(out), "cancel '%s'", id);
 	ok(rc == 0 && strstr(out, "already_cancelled"), "ffctl cancel again: already_cancelled");
-	rc = ffctl(out, sizeof(out), "replay '%s' --reason again", id);
+	rc = ffctl_run(out, sizeof(out), "replay '%s' --reason again", id);
 	ok(rc == 0 && strstr(out, "waiting (replay 1)"), "ffctl replay: %s", out);
-	rc = ffctl(out, sizeof(out), "replay '%s'", id);
+	rc = ffctl_run(out, sizeof(out), "replay '%s'", id);
 	is_int(rc, 1, "ffctl replay of a waiting execution: error (exit 1)");
 	ok(strstr(out, "execution_not_terminal") != NULL, "... execution_not_terminal");
-	rc = ffctl(out, sizeof(out), "replay '{fp:1}:00000000-0000-4000-8000-00000000dead'");
+	rc = ffctl_run(out, sizeof(out), "replay '{fp:1}:00000000-0000-4000-8000-00000000dead'");
 	is_int(rc, 4, "ffctl replay of an unknown execution: not found (exit 4)");
 	/* the lease holder's cancel still works with a handle */
 	claim_one(c, lane, 60000, &h);
 	ff_handle_to_hex(&h.handle, &hex);
-	rc = ffctl(out, sizeof(out), "cancel %s --reason mine", hex);
+	rc = ffctl_run(out, sizeof(out), "cancel %s --reason mine", hex);
 	is_int(rc, 0, "ffctl cancel HANDLE: the lease holder cancels");
 	ff_free(hex);
 	ff_claimed_clear(&h);
@@ -728,7 +683,7 @@ test_ffctl(void)
 		is_str(by, "lease_holder", "... cancelled_by lease_holder");
 		free(by);
 	}
-	rc = ffctl(out, sizeof(out), "cancel");
+	rc = ffctl_run(out, sizeof(out), "cancel");
 	is_int(rc, 2, "ffctl cancel without arguments: usage (exit 2)");
 	/* workers */
 	snprintf(instance, sizeof(instance), "ffctl-w/%s", lane);
@@ -737,16 +692,16 @@ test_ffctl(void)
 	ra.ns = "ffctl-ns";
 	ff_client_register_worker(c, &ra, &wr);
 	ff_worker_liveness_clear(&wr);
-	rc = ffctl(out, sizeof(out), "workers --namespace ffctl-ns");
+	rc = ffctl_run(out, sizeof(out), "workers --namespace ffctl-ns");
 	ok(rc == 0 && strstr(out, instance) && strstr(out, "alive"), "ffctl workers: %s", out);
-	rc = ffctl(out, sizeof(out), "--json workers list --namespace ffctl-ns");
+	rc = ffctl_run(out, sizeof(out), "--json workers list --namespace ffctl-ns");
 	ok(rc == 0 && strstr(out, "\"worker_id\":\"ffctl-w\"") && strstr(out, "\"alive\":true"),
 	   "ffctl --json workers");
-	rc = ffctl(out, sizeof(out), "workers dead '%s' --namespace ffctl-ns --reason gone", instance);
+	rc = ffctl_run(out, sizeof(out), "workers dead '%s' --namespace ffctl-ns --reason gone", instance);
 	ok(rc == 0 && strstr(out, "marked (0 leases released)"), "ffctl workers dead: %s", out);
-	rc = ffctl(out, sizeof(out), "--json workers expired-leases");
+	rc = ffctl_run(out, sizeof(out), "--json workers expired-leases");
 	ok(rc == 0 && out[0] == '[', "ffctl workers expired-leases (JSON array)");
-	rc = ffctl(out, sizeof(out), "workers dead");
+	rc = ffctl_run(out, sizeof(out), "workers dead");
 	is_int(rc, 2, "ffctl workers dead without an instance: usage (exit 2)");
 	free(id);
 }

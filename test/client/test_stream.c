@@ -20,15 +20,6 @@
 static ff_client *c;			/* the worker's connection (appends) */
 static ff_client *r;			/* a reader's connection */
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* creates and claims one execution on a fresh lane; *id_out (malloc) */
 static bool
 start(const char *prefix, const char *policy, char **id_out, ff_claimed *cl)
@@ -377,12 +368,12 @@ do_tail(void *arg)
 	tailer	   *t = arg;
 	ff_client  *tc = test_client();
 	ff_frame_list l = {0};
-	long long	t0 = now_ms();
+	long long	t0 = mono_ms();
 
 	t->pid = ff_client_backend_pid(tc);
 
 	t->st = ff_client_tail_stream(tc, t->id, 0, t->after, t->block_ms, 0, FF_TAIL_ALL, &l);
-	t->elapsed = now_ms() - t0;
+	t->elapsed = mono_ms() - t0;
 	t->count = l.count;
 	ff_frame_list_clear(&l);
 	ff_client_close(tc);
@@ -404,21 +395,21 @@ test_tail(void)
 		return;
 	append(&cl.handle, "log", "first", 5, FF_STREAM_DURABLE, &ar);
 
-	t0 = now_ms();
+	t0 = mono_ms();
 	is_status(ff_client_tail_stream(r, id, FF_CURRENT_ATTEMPT, NULL, 5000, 0, FF_TAIL_ALL, &l), FF_OK, r,
 			  "tail from the beginning");
-	ok(l.count == 1 && now_ms() - t0 < 2000, "an existing frame returns at once");
+	ok(l.count == 1 && mono_ms() - t0 < 2000, "an existing frame returns at once");
 	ff_frame_list_clear(&l);
 
-	t0 = now_ms();
+	t0 = mono_ms();
 	is_status(ff_client_tail_stream(r, id, 0, ar.frame_id, 0, 0, FF_TAIL_ALL, &l), FF_OK, r, "block_ms 0");
-	ok(l.count == 0 && !l.closed && now_ms() - t0 < 1000, "nothing new: empty, open, at once");
+	ok(l.count == 0 && !l.closed && mono_ms() - t0 < 1000, "nothing new: empty, open, at once");
 	ff_frame_list_clear(&l);
 
-	t0 = now_ms();
+	t0 = mono_ms();
 	is_status(ff_client_tail_stream(r, id, 0, ar.frame_id, 300, 0, FF_TAIL_ALL, &l), FF_OK, r, "block_ms 300");
-	ok(l.count == 0 && !l.closed && now_ms() - t0 >= 280 && now_ms() - t0 < 3000,
-	   "empty and open after the timeout (%lld ms)", now_ms() - t0);
+	ok(l.count == 0 && !l.closed && mono_ms() - t0 >= 280 && mono_ms() - t0 < 3000,
+	   "empty and open after the timeout (%lld ms)", mono_ms() - t0);
 	ff_frame_list_clear(&l);
 
 	/* woken by a frame appended from another connection */
@@ -427,11 +418,11 @@ test_tail(void)
 	x.action = 0;
 	x.text = "second";
 	pthread_create(&th, NULL, do_later, &x);
-	t0 = now_ms();
+	t0 = mono_ms();
 	is_status(ff_client_tail_stream(r, id, 0, ar.frame_id, 10000, 0, FF_TAIL_ALL, &l), FF_OK, r,
 			  "tail with block_ms 10000 while another connection appends after 300 ms");
 	{
-		long long	el = now_ms() - t0;
+		long long	el = mono_ms() - t0;
 
 		ok(l.count == 1 && l.items[0].payload.len == 6 && memcmp(l.items[0].payload.data, "second", 6) == 0,
 		   "the new frame is returned");
@@ -460,7 +451,7 @@ test_tail(void)
 			pthread_create(&tt[k], NULL, do_tail, &t[k]);
 		}
 		sleep_ms(500);
-		t0 = now_ms();
+		t0 = mono_ms();
 		is_status(append_text(&cl.handle, "third"), FF_OK, c, "append while 8 tailers wait");
 		for (int k = 0; k < NT; k++)
 		{
@@ -468,7 +459,7 @@ test_tail(void)
 			if (t[k].st != FF_OK || t[k].count != 1)
 				all = false;
 		}
-		worst = now_ms() - t0;
+		worst = mono_ms() - t0;
 		ok(all, "every tailer got exactly that frame");
 		ok(worst < 5000, "all woke within %lld ms of the append (they wait up to 8000)", worst);
 		ff_stream_info_clear(&i);
@@ -492,13 +483,13 @@ test_tail(void)
 		if (t1.pid)
 			wait_backend_gone(t1.pid);
 		sleep_ms(600);
-		t0 = now_ms();
+		t0 = mono_ms();
 		append_text(&cl.handle, "fourth");
 		pthread_join(tt, NULL);
 		ok(pids >= 1, "the waiting tailer's backend was terminated (%lld)", pids);
-		ok(t1.st == FF_OK && t1.count == 1 && now_ms() - t0 < 6000,
+		ok(t1.st == FF_OK && t1.count == 1 && mono_ms() - t0 < 6000,
 		   "after a reconnect the tail still wakes for the next frame (status %d, %zu frames, %lld ms)",
-		   (int) t1.st, t1.count, now_ms() - t0);
+		   (int) t1.st, t1.count, mono_ms() - t0);
 		ff_stream_info_clear(&i);
 	}
 
@@ -510,19 +501,19 @@ test_tail(void)
 		x.action = 1;
 		x.delay_ms = 300;
 		pthread_create(&th, NULL, do_later, &x);
-		t0 = now_ms();
+		t0 = mono_ms();
 		is_status(ff_client_tail_stream(r, id, 0, i.last_frame_id, 10000, 0, FF_TAIL_ALL, &l), FF_OK, r,
 				  "tail while another connection completes the attempt");
 		ok(l.count == 0 && l.closed && l.closed_reason && strcmp(l.closed_reason, "completed") == 0,
 		   "returns empty and closed (completed)");
-		ok(now_ms() - t0 < 5000, "woken by the close (%lld ms of 10000)", now_ms() - t0);
+		ok(mono_ms() - t0 < 5000, "woken by the close (%lld ms of 10000)", mono_ms() - t0);
 		pthread_join(th, NULL);
 		ff_frame_list_clear(&l);
 
-		t0 = now_ms();
+		t0 = mono_ms();
 		is_status(ff_client_tail_stream(r, id, 0, i.last_frame_id, 10000, 0, FF_TAIL_ALL, &l), FF_OK, r,
 				  "tail a closed stream");
-		ok(l.closed && l.count == 0 && now_ms() - t0 < 1000, "closed: returns at once");
+		ok(l.closed && l.count == 0 && mono_ms() - t0 < 1000, "closed: returns at once");
 		ff_frame_list_clear(&l);
 		ff_stream_info_clear(&i);
 	}
@@ -605,12 +596,6 @@ test_worker(void)
 /* ------------------------------------------------------------------------
  * ffctl
  * ------------------------------------------------------------------------ */
-static const char *
-ffctl(void)
-{
-	return getenv("FFCTL") ? getenv("FFCTL") : "client/bin/ffctl";
-}
-
 static char *
 slurp(const char *path)
 {
@@ -659,16 +644,16 @@ test_ffctl(void)
 	snprintf(pidf, sizeof(pidf), "%s/rc", dir);
 
 	/* ffctl append, then ffctl tail --follow in the background */
-	snprintf(cmd, sizeof(cmd), "%s append %s --type log --payload 'line one' >/dev/null", ffctl(), hex);
+	snprintf(cmd, sizeof(cmd), "%s append %s --type log --payload 'line one' >/dev/null", ffctl_bin(), hex);
 	is_int(run(cmd), 0, "ffctl append exits 0");
 	snprintf(cmd, sizeof(cmd), "%s/bin", dir);
 	f = fopen(cmd, "wb");
 	fwrite(bin, 1, sizeof(bin), f);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "%s append %s --type blob --payload-file %s/bin >/dev/null", ffctl(), hex, dir);
+	snprintf(cmd, sizeof(cmd), "%s append %s --type blob --payload-file %s/bin >/dev/null", ffctl_bin(), hex, dir);
 	is_int(run(cmd), 0, "ffctl append --payload-file (binary)");
 	snprintf(cmd, sizeof(cmd), "(%s tail '%s' --follow --timeout-ms 20000 >%s 2>%s; echo $? >%s) &",
-			 ffctl(), id, out, err, pidf);
+			 ffctl_bin(), id, out, err, pidf);
 	run(cmd);
 	sleep_ms(700);
 	text = slurp(out);
@@ -697,29 +682,29 @@ test_ffctl(void)
 	ok(strstr(text, "closed (completed)") != NULL, "... saying the stream closed");
 	free(text);
 
-	snprintf(cmd, sizeof(cmd), "%s tail '%s' --base64 --ids >%s", ffctl(), id, out);
+	snprintf(cmd, sizeof(cmd), "%s tail '%s' --base64 --ids >%s", ffctl_bin(), id, out);
 	is_int(run(cmd), 0, "ffctl tail (no --follow) exits 0");
 	text = slurp(out);
 	ok(strstr(text, " log line one\n") && strstr(text, " blob AAH+/w==\n"), "--ids prefixes id and type; --base64");
 	free(text);
-	snprintf(cmd, sizeof(cmd), "%s --json tail '%s' --limit 1 >%s", ffctl(), id, out);
+	snprintf(cmd, sizeof(cmd), "%s --json tail '%s' --limit 1 >%s", ffctl_bin(), id, out);
 	is_int(run(cmd), 0, "ffctl --json tail --limit 1 (pages through)");
 	text = slurp(out);
 	ok(strstr(text, "\"payload\":\"line one\"") && strstr(text, "\"payload_hex\":\"0001feff\"") &&
 	   strstr(text, "\"mode\":\"durable\""), "one JSON object per frame");
 	free(text);
-	snprintf(cmd, sizeof(cmd), "%s tail '%s' --raw >%s", ffctl(), id, out);
+	snprintf(cmd, sizeof(cmd), "%s tail '%s' --raw >%s", ffctl_bin(), id, out);
 	run(cmd);
 	text = slurp(out);
 	ok(memcmp(text, "line one\0\001\376\377line two", 20) == 0, "--raw writes the payload bytes only");
 	free(text);
-	snprintf(cmd, sizeof(cmd), "%s summary '%s' >/dev/null 2>&1", ffctl(), id);
+	snprintf(cmd, sizeof(cmd), "%s summary '%s' >/dev/null 2>&1", ffctl_bin(), id);
 	is_int(run(cmd), 4, "ffctl summary without a summary: exit 4");
-	snprintf(cmd, sizeof(cmd), "%s tail '{fp:3}:00000000-0000-4000-8000-0000000000aa' >/dev/null 2>&1", ffctl());
+	snprintf(cmd, sizeof(cmd), "%s tail '{fp:3}:00000000-0000-4000-8000-0000000000aa' >/dev/null 2>&1", ffctl_bin());
 	is_int(run(cmd), 4, "ffctl tail of an unknown execution: exit 4");
-	snprintf(cmd, sizeof(cmd), "%s append %s --type log --payload x >/dev/null 2>&1", ffctl(), hex);
+	snprintf(cmd, sizeof(cmd), "%s append %s --type log --payload x >/dev/null 2>&1", ffctl_bin(), hex);
 	is_int(run(cmd), 1, "ffctl append after the attempt ended: exit 1 (stream_closed)");
-	snprintf(cmd, sizeof(cmd), "%s tail '%s' --follow --raw --ids >/dev/null 2>&1", ffctl(), id);
+	snprintf(cmd, sizeof(cmd), "%s tail '%s' --follow --raw --ids >/dev/null 2>&1", ffctl_bin(), id);
 	is_int(run(cmd), 2, "bad option combination: exit 2");
 	ff_claimed_clear(&cl);
 	free(hex);
@@ -730,15 +715,15 @@ test_ffctl(void)
 	{
 		ff_handle_to_hex(&cl.handle, &hex);
 		snprintf(cmd, sizeof(cmd), "%s append %s --type s --mode summary --payload '{\"k\": {\"v\": 1}}' >/dev/null",
-				 ffctl(), hex);
+				 ffctl_bin(), hex);
 		is_int(run(cmd), 0, "ffctl append --mode summary");
-		snprintf(cmd, sizeof(cmd), "%s --json summary '%s' >%s", ffctl(), id, out);
+		snprintf(cmd, sizeof(cmd), "%s --json summary '%s' >%s", ffctl_bin(), id, out);
 		is_int(run(cmd), 0, "ffctl --json summary");
 		text = slurp(out);
 		ok(strstr(text, "\"version\":1") && strstr(text, "\"document\":{\"k\": {\"v\": 1}}"),
 		   "version and document");
 		free(text);
-		snprintf(cmd, sizeof(cmd), "%s tail '%s' --follow --timeout-ms 300 >/dev/null", ffctl(), id);
+		snprintf(cmd, sizeof(cmd), "%s tail '%s' --follow --timeout-ms 300 >/dev/null", ffctl_bin(), id);
 		is_int(run(cmd), 6, "tail --follow --timeout-ms on an open stream: exit 6 after the timeout");
 		ff_client_complete(c, &cl.handle, NULL, 0);
 		ff_claimed_clear(&cl);

@@ -28,15 +28,6 @@ static ff_client *c;			/* the main client */
 #define SECRET_C "cccccccccccccccccccccccccccccccc"
 #define NO_SUCH_UUID "00000000-0000-4000-8000-00000000beef"
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t
 engine_now(void)
 {
@@ -59,31 +50,7 @@ is_error(ff_client *cl, ff_status got, ff_status want, const char *sqlstate, con
 }
 
 /* claims the one execution of lane offering caps; false if none */
-static bool
-claim_lane(ff_client *cl, const char *lane, const char *const *caps, size_t ncaps, int64_t ttl,
-		   ff_claimed *out)
-{
-	ff_claim_args a = {0};
-	ff_claim_list l = {0};
-
-	memset(out, 0, sizeof(*out));
-	a.lane_id = lane;
-	a.worker_id = "susp-worker";
-	a.worker_instance_id = "susp-worker/1";
-	a.capabilities = caps;
-	a.n_capabilities = ncaps;
-	a.lease_ttl_ms = ttl;
-	if (ff_client_claim(cl, &a, &l) != FF_OK || l.count != 1)
-	{
-		printf("# claim on %s failed\n", lane);
-		ff_claim_list_clear(&l);
-		return false;
-	}
-	*out = l.items[0];
-	memset(&l.items[0], 0, sizeof(l.items[0]));
-	ff_claim_list_clear(&l);
-	return true;
-}
+#define claim_lane(cl, lane, caps, ncaps, ttl, out) claim_as(cl, lane, "susp-worker", caps, ncaps, ttl, out)
 
 /* a new execution of lane (NULL: a fresh lane), claimed (ttl 1 day);
  * returns its id. Executions of one lane share a partition. */
@@ -1161,19 +1128,8 @@ test_rotation(void)
 static int
 table_events(const char *id, long long after, long long *ids, int max)
 {
-	PGresult   *res;
-	char		sql[512];
-	int			n;
-
-	snprintf(sql, sizeof(sql),
-			 "SELECT event_id FROM ff_signal_event WHERE ff_format_execution_id(partition_key, "
-			 "execution_id) = '%s' AND event_id > %lld ORDER BY 1", id, after);
-	res = PQexec(admin(), sql);
-	n = PQntuples(res);
-	for (int i = 0; i < n && i < max; i++)
-		ids[i] = atoll(PQgetvalue(res, i, 0));
-	PQclear(res);
-	return n;
+	return admin_ids(ids, max, "SELECT event_id FROM ff_signal_event WHERE ff_format_execution_id("
+					 "partition_key, execution_id) = '%s' AND event_id > %lld ORDER BY 1", id, after);
 }
 
 static int

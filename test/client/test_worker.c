@@ -23,15 +23,6 @@
 static ff_client *c;
 static bool quick;
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 create_n(const char *lane, int n, const char *policy)
 {
@@ -58,6 +49,15 @@ quiet_log(void *u, ff_log_level level, const char *msg)
 	(void) u;
 	if (level >= FF_LOG_WARNING && getenv("FF_TEST_VERBOSE"))
 		printf("# worker: %s\n", msg);
+}
+
+/* a worker that stops once nothing is claimable, counting into *st */
+static void
+draining(ff_worker_options *o, ff_worker_stats *st)
+{
+	o->exit_when_idle = true;
+	o->stats = st;
+	o->log = quiet_log;
 }
 
 /* ------------------------------------------------------------------------
@@ -111,14 +111,12 @@ test_many(void)
 	long long	t0;
 
 	create_n(lane, n, NULL);
-	o.exit_when_idle = true;
-	o.stats = &st;
-	o.log = quiet_log;
+	draining(&o, &st);
 	o.worker_id = "many";
-	t0 = now_ms();
+	t0 = mono_ms();
 	is_status(ff_worker_run(test_conninfo(), lane, NULL, 0, 8, many_handler, x, &o, &err), FF_OK, NULL,
 			  "worker with concurrency 8 runs %d jobs and stops when idle", n);
-	printf("# %d jobs in %lld ms, %lu claim calls, max %lu running\n", n, now_ms() - t0,
+	printf("# %d jobs in %lld ms, %lu claim calls, max %lu running\n", n, mono_ms() - t0,
 		   st.claim_calls, st.max_running);
 	for (int i = 0; i < n; i++)
 		if (atomic_load(&x->calls[i]) == 1)
@@ -170,9 +168,7 @@ test_retry(void)
 	atomic_int	seen = 0;
 
 	create_n(lane, 3, "{\"retry_policy\": {\"max_retries\": 2, \"backoff\": {\"type\": \"fixed\", \"delay_ms\": 0}}}");
-	o.exit_when_idle = true;
-	o.stats = &st;
-	o.log = quiet_log;
+	draining(&o, &st);
 	is_status(ff_worker_run(test_conninfo(), lane, NULL, 0, 4, fail_first_handler, &seen, &o, NULL), FF_OK, NULL,
 			  "worker on a lane whose first attempts fail");
 	is_int(atomic_load(&seen), 6, "six handler calls (3 jobs x 2 attempts)");
@@ -228,12 +224,12 @@ record_attempt_handler(ff_job *job, void *user)
 static bool
 wait_started(int timeout_ms)
 {
-	long long	end = now_ms() + timeout_ms;
+	long long	end = mono_ms() + timeout_ms;
 	char		ch;
 
 	fcntl(started_pipe[0], F_SETFL, O_NONBLOCK);
 
-	while (now_ms() < end)
+	while (mono_ms() < end)
 	{
 		struct timespec ts = {0, 20000000};
 		ssize_t		r = read(started_pipe[0], &ch, 1);
@@ -291,9 +287,7 @@ test_killed_worker(void)
 					 "AND ownership_state = 'lease_expired_reclaimable'", lane),
 		   1, "the dead worker's lease is marked expired");
 
-	o.exit_when_idle = true;
-	o.stats = &st;
-	o.log = quiet_log;
+	draining(&o, &st);
 	o.worker_instance_id = "rescuer/1";
 	is_status(ff_worker_run(test_conninfo(), lane, NULL, 0, 2, record_attempt_handler, &attempt, &o, NULL), FF_OK,
 			  NULL, "a second worker runs");
@@ -347,10 +341,10 @@ steal_handler(ff_job *job, void *user)
 	}
 	if (len == 4 && memcmp(in, "wait", 4) == 0)
 	{
-		long long	end = now_ms() + 5000;
+		long long	end = mono_ms() + 5000;
 
 		steal(x->lane);
-		while (!ff_job_lease_lost(job) && now_ms() < end)
+		while (!ff_job_lease_lost(job) && mono_ms() < end)
 			sleep_ms(20);
 		x->saw_lost_flag = ff_job_lease_lost(job);
 		return FF_JOB_ABANDON;
@@ -382,9 +376,7 @@ test_stale_lease(void)
 		ff_client_create_execution(c, &a, &r);
 		ff_create_result_clear(&r);
 	}
-	o.exit_when_idle = true;
-	o.stats = &st;
-	o.log = quiet_log;
+	draining(&o, &st);
 	o.lease_ttl_ms = 900;		/* renewed every 300 ms */
 	o.batch_size = 1;
 	is_status(ff_worker_run(test_conninfo(), lane, NULL, 0, 1, steal_handler, &x, &o, NULL), FF_OK, NULL,
@@ -424,9 +416,7 @@ test_renewal(void)
 	ff_worker_stats st = {0};
 
 	create_n(lane, 1, NULL);
-	o.exit_when_idle = true;
-	o.stats = &st;
-	o.log = quiet_log;
+	draining(&o, &st);
 	o.lease_ttl_ms = 300;
 	is_status(ff_worker_run(test_conninfo(), lane, NULL, 0, 1, slow_handler, NULL, &o, NULL), FF_OK, NULL,
 			  "a 1.25 s job under a 300 ms lease");
@@ -497,12 +487,12 @@ test_shutdown(void)
 	}
 	close(started_pipe[1]);
 	ok(wait_started(10000), "a worker process is running a job");
-	t0 = now_ms();
+	t0 = mono_ms();
 	kill(child, SIGTERM);
 	waitpid(child, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "SIGTERM: the worker finished the running job (which saw ff_job_stopping) and exited 0 (status %d)", status);
-	ok(now_ms() - t0 < 3000, "promptly (%lld ms)", now_ms() - t0);
+	ok(mono_ms() - t0 < 3000, "promptly (%lld ms)", mono_ms() - t0);
 	close(started_pipe[0]);
 	is_int(admin_int("SELECT count(*) FROM ff_execution WHERE lane_id = '%s' AND public_state = 'completed'", lane),
 		   1, "the job was completed, not abandoned");
@@ -579,9 +569,7 @@ test_outcomes_and_errors(void)
 		ff_client_create_execution(c, &a, &r);
 		ff_create_result_clear(&r);
 	}
-	o.exit_when_idle = true;
-	o.stats = &st;
-	o.log = quiet_log;
+	draining(&o, &st);
 	is_status(ff_worker_run(test_conninfo_with("options='-c flowfabric.max_payload_bytes=8'"), lane, NULL, 0, 2,
 							outcome_handler, NULL, &o, NULL), FF_OK, NULL, "cancel / delay / too-large / fail outcomes");
 	s = admin_str("SELECT string_agg(convert_from(input_payload, 'UTF8') || '=' || public_state, ',' "

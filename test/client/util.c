@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "util.h"
 
 static PGconn *admin_conn;
@@ -164,19 +166,24 @@ make_execution(ff_client *c, const char *lane, const char *payload, const char *
 }
 
 bool
-claim_one(ff_client *c, const char *lane, int64_t ttl_ms, ff_claimed *out)
+claim_as(ff_client *c, const char *lane, const char *worker_id, const char *const *caps,
+		 size_t ncaps, int64_t ttl_ms, ff_claimed *out)
 {
 	ff_claim_args a = {0};
 	ff_claim_list l = {0};
+	char		instance[128];
 
 	memset(out, 0, sizeof(*out));
+	snprintf(instance, sizeof(instance), "%s/1", worker_id);
 	a.lane_id = lane;
-	a.worker_id = "test-worker";
-	a.worker_instance_id = "test-worker/1";
+	a.worker_id = worker_id;
+	a.worker_instance_id = instance;
+	a.capabilities = caps;
+	a.n_capabilities = ncaps;
 	a.lease_ttl_ms = ttl_ms;
 	if (ff_client_claim(c, &a, &l) != FF_OK)
 	{
-		printf("# claim_one failed: %s\n", ff_client_last_error(c)->message);
+		printf("# claim on %s failed: %s\n", lane, ff_client_last_error(c)->message);
 		return false;
 	}
 	if (l.count != 1)
@@ -188,6 +195,99 @@ claim_one(ff_client *c, const char *lane, int64_t ttl_ms, ff_claimed *out)
 	memset(&l.items[0], 0, sizeof(l.items[0]));
 	ff_claim_list_clear(&l);
 	return true;
+}
+
+bool
+claim_one(ff_client *c, const char *lane, int64_t ttl_ms, ff_claimed *out)
+{
+	return claim_as(c, lane, "test-worker", NULL, 0, ttl_ms, out);
+}
+
+int
+admin_ids(long long *ids, int max, const char *fmt,...)
+{
+	char		sql[1024];
+	va_list		ap;
+	PGresult   *res;
+	int			n;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	res = PQexec(admin(), sql);
+	n = PQntuples(res);
+	for (int i = 0; i < n && i < max; i++)
+		ids[i] = atoll(PQgetvalue(res, i, 0));
+	PQclear(res);
+	return n;
+}
+
+long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+expect_error_at(const char *file, int line, ff_client *cl, ff_status got, ff_status want,
+				const char *sqlstate, bool retryable, const char *what)
+{
+	const ff_error *e = ff_client_last_error(cl);
+	const char *code = sqlstate ? sqlstate : ff_status_sqlstate(want);
+	char		prefix[128];
+
+	if (!tap_ok(got == want, file, line, "%s -> %s", what, ff_status_name(want)))
+	{
+		printf("#   got status %d (%s), want %d (%s)\n", (int) got, ff_status_name(got),
+			   (int) want, ff_status_name(want));
+		tap_diag_error(e);
+	}
+	tap_ok(e->kind == want, file, line, "%s: last_error kind matches the return", what);
+	if (code && !tap_ok(strcmp(e->sqlstate, code) == 0, file, line, "%s: SQLSTATE %s", what, code))
+		printf("#   got '%s', want '%s'\n", e->sqlstate, code);
+	tap_ok(e->retryable == retryable, file, line, "%s: retryable is %s", what,
+		   retryable ? "true" : "false");
+	if (code && code[0] == 'Y')
+	{
+		snprintf(prefix, sizeof(prefix), "%s: ", ff_status_name(want));
+		tap_ok(e->message && strncmp(e->message, prefix, strlen(prefix)) == 0, file, line,
+			   "%s: message starts with '%s'", what, prefix);
+	}
+}
+
+const char *
+ffctl_bin(void)
+{
+	return getenv("FFCTL") ? getenv("FFCTL") : "client/bin/ffctl";
+}
+
+int
+ffctl_run(char *out, size_t outlen, const char *fmt,...)
+{
+	char		args[1024];
+	char		cmd[1400];
+	va_list		ap;
+	FILE	   *f;
+	size_t		n = 0;
+	int			st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", ffctl_bin(), args);
+	out[0] = '\0';
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return -1;
+	while (n + 1 < outlen && fgets(out + n, (int) (outlen - n), f) != NULL)
+		n = strlen(out);
+	st = pclose(f);
+	while (n > 0 && out[n - 1] == '\n')
+		out[--n] = '\0';
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 void

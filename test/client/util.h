@@ -43,6 +43,35 @@ char	   *make_execution(ff_client *c, const char *lane, const char *payload,
 
 /* claims exactly one execution of lane (ttl 0 = default); false if none */
 bool		claim_one(ff_client *c, const char *lane, int64_t ttl_ms, ff_claimed *out);
+/* the same as worker worker_id ("<worker_id>/1") offering caps */
+bool		claim_as(ff_client *c, const char *lane, const char *worker_id, const char *const *caps,
+					 size_t ncaps, int64_t ttl_ms, ff_claimed *out);
+
+/* the first column of every row as integers (at most max stored); returns the
+ * row count */
+int			admin_ids(long long *ids, int max, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+
+/* a monotonic clock in ms */
+long long	mono_ms(void);
+
+/*
+ * TAP checks of a call that must fail: the status, the client's last error
+ * kind, its SQLSTATE (sqlstate, or the kind's; none for client-side kinds),
+ * its retryable flag, and a "kind: " message prefix for engine errors.
+ */
+#define expect_error(cl, got, want, sqlstate, retryable, what) \
+	expect_error_at(__FILE__, __LINE__, cl, got, want, sqlstate, retryable, what)
+void		expect_error_at(const char *file, int line, ff_client *cl, ff_status got, ff_status want,
+							const char *sqlstate, bool retryable, const char *what);
+
+/* the ffctl binary ($FFCTL, default client/bin/ffctl) */
+const char *ffctl_bin(void);
+
+/* runs "ffctl ARGS" with stderr into out (trailing newlines cut); returns its
+ * exit status (-1 if it could not run) */
+int			ffctl_run(char *out, size_t outlen, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
 
 /* waits until pid is gone from pg_stat_activity (max ~5 s) */
 void		wait_backend_gone(int pid);
