@@ -17,54 +17,20 @@
 #include "flowfabric.h"
 #include "budget.h"
 #include "stream.h"
+#include "writeset.h"
 
-#define ATTEMPT_COLUMNS \
-	"partition_key, execution_id, attempt_index, attempt_id, attempt_type, " \
-	"attempt_lifecycle, worker_id, worker_instance_id, lease_id, lease_epoch, " \
-	"lease_ttl_ms, lease_acquired_at_ms, lease_renewed_at_ms, lease_expires_at_ms, " \
-	"timeout_at_ms, started_at_ms, ended_at_ms, failure_message, failure_category, " \
-	"failure_detail, retry_delay_until_ms, end_reason"
+#define ATTEMPT_COLUMNS FF_ATTEMPT_COLUMNS
 #define ATTEMPT_NCOLS 22
 
-static const Oid attempt_types[ATTEMPT_NCOLS] = {
-	INT2OID, UUIDOID, INT4OID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID,
-	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID,
-	TEXTOID, BYTEAOID, INT8OID, TEXTOID
-};
-
-bool
-ff_attempt_load(const FFExecKey *key, int32 attempt_index, FFAttemptRow *row, bool lock)
+/* ff_attempt_from_tuple decodes a row of the FF_ATTEMPT_COLUMNS columns. */
+void
+ff_attempt_from_tuple(HeapTuple t, TupleDesc d, FFAttemptRow *row)
 {
-	static SPIPlanPtr plan_lock = NULL;
-	static SPIPlanPtr plan_read = NULL;
-	static const Oid types[3] = {INT2OID, UUIDOID, INT4OID};
-	SPIPlanPtr	plan;
-	Datum		v[3];
-	HeapTuple	t;
-	TupleDesc	d;
 	bool		isnull;
 
-	if (lock)
-		plan = ff_prepare(&plan_lock,
-						  "SELECT " ATTEMPT_COLUMNS " FROM ff_attempt WHERE partition_key = $1 "
-						  "AND execution_id = $2 AND attempt_index = $3 FOR UPDATE",
-						  3, types);
-	else
-		plan = ff_prepare(&plan_read,
-						  "SELECT " ATTEMPT_COLUMNS " FROM ff_attempt WHERE partition_key = $1 "
-						  "AND execution_id = $2 AND attempt_index = $3",
-						  3, types);
-	v[0] = Int16GetDatum(key->partition);
-	v[1] = ff_uuid_datum(&key->uuid);
-	v[2] = Int32GetDatum(attempt_index);
-	ff_execute(plan, v, NULL, !lock, 1);
-	if (SPI_processed == 0)
-		return false;
-
-	t = SPI_tuptable->vals[0];
-	d = SPI_tuptable->tupdesc;
-	row->key = *key;
-	row->attempt_index = attempt_index;
+	row->key.partition = DatumGetInt16(SPI_getbinval(t, d, 1, &isnull));
+	ff_get_uuid(t, d, 2, &row->key.uuid);
+	row->attempt_index = ff_get_int32(t, d, 3, 0);
 	ff_get_uuid(t, d, 4, &row->attempt_id);
 	row->attempt_type = ff_intern_literal(ff_get_cstring(t, d, 5));
 	row->attempt_lifecycle = ff_intern_literal(ff_get_cstring(t, d, 6));
@@ -87,6 +53,42 @@ ff_attempt_load(const FFExecKey *key, int32 attempt_index, FFAttemptRow *row, bo
 		row->failure_detail = DatumGetByteaPCopy(SPI_getbinval(t, d, 20, &isnull));
 	row->retry_delay_until_ms = ff_get_int64(t, d, 21, FF_NULL_MS);
 	row->end_reason = ff_get_cstring(t, d, 22);
+}
+
+/*
+ * ff_attempt_load reads one attempt, optionally locking it (after its
+ * execution: the engine's lock order). A batch's rows, locked by its own
+ * statement, come from the write scope (ff_writes_take_attempt).
+ */
+bool
+ff_attempt_load(const FFExecKey *key, int32 attempt_index, FFAttemptRow *row, bool lock)
+{
+	static SPIPlanPtr plan_lock = NULL;
+	static SPIPlanPtr plan_read = NULL;
+	static const Oid types[3] = {INT2OID, UUIDOID, INT4OID};
+	SPIPlanPtr	plan;
+	Datum		v[3];
+
+	if (lock && ff_writes_take_attempt(key, attempt_index, row))
+		return true;
+	if (lock)
+		plan = ff_prepare(&plan_lock,
+						  "SELECT " ATTEMPT_COLUMNS " FROM ff_attempt WHERE partition_key = $1 "
+						  "AND execution_id = $2 AND attempt_index = $3 FOR UPDATE",
+						  3, types);
+	else
+		plan = ff_prepare(&plan_read,
+						  "SELECT " ATTEMPT_COLUMNS " FROM ff_attempt WHERE partition_key = $1 "
+						  "AND execution_id = $2 AND attempt_index = $3",
+						  3, types);
+	ff_writes_flush_key(key, attempt_index);
+	v[0] = Int16GetDatum(key->partition);
+	v[1] = ff_uuid_datum(&key->uuid);
+	v[2] = Int32GetDatum(attempt_index);
+	ff_execute(plan, v, NULL, !lock, 1);
+	if (SPI_processed == 0)
+		return false;
+	ff_attempt_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
 	return true;
 }
 
@@ -120,41 +122,25 @@ attempt_params(const FFAttemptRow *row, Datum *v, char *n)
 	v[21] = ff_text_datum(row->end_reason, &n[21]);
 }
 
+/* ff_attempt_insert and ff_attempt_store are staged inside a write scope. */
 void
 ff_attempt_insert(const FFAttemptRow *row)
 {
-	static SPIPlanPtr plan = NULL;
 	Datum		v[ATTEMPT_NCOLS];
 	char		n[ATTEMPT_NCOLS + 1];
 
-	ff_prepare(&plan,
-			   "INSERT INTO ff_attempt (" ATTEMPT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, "
-			   "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
-			   ATTEMPT_NCOLS, attempt_types);
 	attempt_params(row, v, n);
-	ff_execute(plan, v, n, false, 0);
+	ff_write_stage_spi(FF_WRITE_ATTEMPT_INSERT, v, n);
 }
 
 void
 ff_attempt_store(const FFAttemptRow *row)
 {
-	static SPIPlanPtr plan = NULL;
 	Datum		v[ATTEMPT_NCOLS];
 	char		n[ATTEMPT_NCOLS + 1];
 
-	ff_prepare(&plan,
-			   "UPDATE ff_attempt SET attempt_lifecycle = $6, worker_id = $7, "
-			   "worker_instance_id = $8, lease_id = $9, lease_epoch = $10, lease_ttl_ms = $11, "
-			   "lease_acquired_at_ms = $12, lease_renewed_at_ms = $13, lease_expires_at_ms = $14, "
-			   "timeout_at_ms = $15, ended_at_ms = $17, failure_message = $18, "
-			   "failure_category = $19, failure_detail = $20, retry_delay_until_ms = $21, "
-			   "end_reason = $22 "
-			   "WHERE partition_key = $1 AND execution_id = $2 AND attempt_index = $3",
-			   ATTEMPT_NCOLS, attempt_types);
 	attempt_params(row, v, n);
-	ff_execute(plan, v, n, false, 0);
-	if (SPI_processed != 1)
-		elog(ERROR, "attempt row vanished while locked");
+	ff_write_stage_spi(FF_WRITE_ATTEMPT_UPDATE, v, n);
 }
 
 static bool
@@ -212,6 +198,10 @@ ff_fence_lock(bytea *raw, FFFence *f)
 				(errcode(ERRCODE_FF_ATTEMPT_NOT_FOUND),
 				 errmsg("attempt_not_found: execution %s has no attempt %u",
 						h->execution_id, h->attempt_index)));
+
+	/* flows, budgets and quotas read tables: their transitions write at once */
+	if (!ff_exec_writes_stageable(&f->exec))
+		(void) ff_writes_pause();
 
 	f->same_lease = memcmp(&f->attempt.lease_id, &h->lease_id, sizeof(pg_uuid_t)) == 0 &&
 		memcmp(&f->attempt.attempt_id, &h->attempt_id, sizeof(pg_uuid_t)) == 0 &&
@@ -346,12 +336,16 @@ ff_renew(PG_FUNCTION_ARGS)
 	MemoryContext outer = CurrentMemoryContext;
 	bytea	   *raw = arg_handle(fcinfo);
 	FFFence		f;
+	FFFenceResult r;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 	Datum		result;
 
 	SPI_connect();
-	ff_fence_raise(&f, ff_renew_handle(raw, &f));
+	ff_writes_begin();
+	r = ff_renew_handle(raw, &f);
+	ff_writes_end();
+	ff_fence_raise(&f, r);
 
 	values[0] = Int64GetDatum(f.attempt.lease_expires_at_ms);
 	values[1] = Int64GetDatum(f.attempt.lease_epoch);
@@ -406,10 +400,14 @@ ff_complete(PG_FUNCTION_ARGS)
 	bytea	   *raw = arg_handle(fcinfo);
 	bytea	   *payload = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_P(1);
 	FFFence		f;
+	FFFenceResult r;
 
 	ff_check_payload_size(payload, "result payload");
 	SPI_connect();
-	ff_fence_raise(&f, ff_complete_handle(raw, payload, &f));
+	ff_writes_begin();
+	r = ff_complete_handle(raw, payload, &f);
+	ff_writes_end();
+	ff_fence_raise(&f, r);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -483,6 +481,7 @@ ff_fail(PG_FUNCTION_ARGS)
 												: text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	bytea	   *detail = PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_P(3);
 	FFFence		f;
+	FFFenceResult r;
 	int64		delay_until;
 	bool		retried;
 	Datum		values[2];
@@ -491,7 +490,10 @@ ff_fail(PG_FUNCTION_ARGS)
 
 	ff_check_payload_size(detail, "failure detail");
 	SPI_connect();
-	ff_fence_raise(&f, ff_fail_handle(raw, message, category, detail, &f, &delay_until));
+	ff_writes_begin();
+	r = ff_fail_handle(raw, message, category, detail, &f, &delay_until);
+	ff_writes_end();
+	ff_fence_raise(&f, r);
 	retried = delay_until != FF_NULL_MS;
 
 	values[0] = CStringGetTextDatum(retried ? "retry_scheduled" : "terminal_failed");
@@ -511,6 +513,7 @@ ff_cancel(PG_FUNCTION_ARGS)
 	FFFence		f;
 
 	SPI_connect();
+	ff_writes_begin();
 	if (!fence_lock_ending(raw, &f, "cancelled"))
 	{
 		ff_attempt_end(&f.exec, &f.attempt, "ended_cancelled", "released", "cancelled", f.now);
@@ -518,6 +521,7 @@ ff_cancel(PG_FUNCTION_ARGS)
 		f.exec.cancelled_by = "lease_holder";
 		ff_finish_execution(&f.exec, &ff_sv_cancelled, "cancelled", f.now);
 	}
+	ff_writes_end();
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -25,7 +25,9 @@
  * without renewing again.
  *
  * Each element runs in its own nested SPI connection so a batch of
- * thousands does not accumulate the per-statement result memory.
+ * thousands does not accumulate the per-statement result memory. Their row
+ * writes are staged and written together, one statement for the batch
+ * (writeset.c).
  */
 #include "postgres.h"
 
@@ -38,6 +40,7 @@
 #include "utils/tuplestore.h"
 
 #include "batch.h"
+#include "writeset.h"
 
 typedef enum BatchOp
 {
@@ -184,6 +187,9 @@ ff_create_executions(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	push_context(cb, &ctx);
+	/* the new rows are written together, in one statement (writeset.c) */
+	SPI_connect();
+	ff_writes_begin();
 	for (int i = 0; i < n; i++)
 	{
 		FFCreateArgs a = base;
@@ -208,6 +214,9 @@ ff_create_executions(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		SPI_finish();
 	}
+	ctx.item = -1;
+	ff_writes_end();
+	SPI_finish();
 	pop_context(cb);
 	return (Datum) 0;
 }
@@ -362,22 +371,22 @@ mark_duplicates(BatchItem *items, int n)
 
 /*
  * lock_executions locks every execution the decoded handles name, in
- * (partition_key, execution_id) order, and notes which executions and
- * attempts exist. Attempts are locked later, each after its execution, by
- * the fence itself.
+ * (partition_key, execution_id) order, then their attempts, and hands the
+ * rows to the write scope, so the elements' fences do not read them again
+ * (writeset.c). Notes which executions and attempts exist.
  */
 static void
 lock_executions(BatchItem *items, int n)
 {
-	static SPIPlanPtr lock_plan = NULL;
-	static SPIPlanPtr exist_plan = NULL;
+	static SPIPlanPtr exec_plan = NULL;
+	static SPIPlanPtr attempt_plan = NULL;
 	static const Oid types[3] = {INT2ARRAYOID, UUIDARRAYOID, INT4ARRAYOID};
 	Datum	   *parts = palloc(sizeof(Datum) * Max(n, 1));
 	Datum	   *uuids = palloc(sizeof(Datum) * Max(n, 1));
 	Datum	   *attempts = palloc(sizeof(Datum) * Max(n, 1));
-	int		   *index = palloc(sizeof(int) * Max(n, 1));
 	int			m = 0;
 	Datum		v[3];
+	MemoryContext old;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -386,7 +395,6 @@ lock_executions(BatchItem *items, int n)
 		parts[m] = Int16GetDatum(items[i].handle.key.partition);
 		uuids[m] = UUIDPGetDatum(&items[i].handle.key.uuid);
 		attempts[m] = Int32GetDatum((int32) items[i].handle.attempt_index);
-		index[m] = i;
 		m++;
 	}
 	if (m == 0)
@@ -395,31 +403,48 @@ lock_executions(BatchItem *items, int n)
 	v[1] = PointerGetDatum(construct_array(uuids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 	v[2] = PointerGetDatum(construct_array(attempts, m, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 
-	ff_prepare(&lock_plan,
-			   "SELECT 1 FROM ff_execution "
-			   "WHERE (partition_key, execution_id) IN (SELECT p, e FROM unnest($1, $2) AS k(p, e)) "
-			   "ORDER BY partition_key, execution_id FOR UPDATE",
-			   2, types);
-	ff_execute(lock_plan, v, NULL, false, 0);
-
-	ff_prepare(&exist_plan,
-			   "SELECT k.i::integer, a.attempt_index IS NOT NULL "
-			   "FROM unnest($1, $2, $3) WITH ORDINALITY AS k(p, e, n, i) "
-			   "JOIN ff_execution x ON x.partition_key = k.p AND x.execution_id = k.e "
-			   "LEFT JOIN ff_attempt a ON a.partition_key = k.p AND a.execution_id = k.e "
-			   "AND a.attempt_index = k.n",
-			   3, types);
-	ff_execute(exist_plan, v, NULL, false, 0);
+	ff_prepare_generic(&exec_plan,
+					   "SELECT " FF_EXEC_COLUMNS " FROM ff_execution "
+					   "WHERE (partition_key, execution_id) IN "
+					   "  (SELECT p, e FROM unnest($1, $2) AS k(p, e)) "
+					   "ORDER BY partition_key, execution_id FOR UPDATE",
+					   2, types);
+	ff_execute(exec_plan, v, NULL, false, 0);
+	old = MemoryContextSwitchTo(ff_writes_context());
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		int32		k = ff_get_int32(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, 0);
-		BatchItem	   *it;
+		FFExecRow	row;
 
-		if (k < 1 || k > m)
-			elog(ERROR, "batch lock returned element %d of %d", k, m);
-		it = &items[index[k - 1]];
-		it->exec_exists = true;
-		it->attempt_exists = ff_get_bool(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
+		ff_exec_from_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &row);
+		ff_writes_preload_execution(&row);
+	}
+	MemoryContextSwitchTo(old);
+
+	ff_prepare_generic(&attempt_plan,
+					   "SELECT " FF_ATTEMPT_COLUMNS " FROM ff_attempt "
+					   "WHERE (partition_key, execution_id, attempt_index) IN "
+					   "  (SELECT p, e, a FROM unnest($1, $2, $3) AS k(p, e, a)) "
+					   "ORDER BY partition_key, execution_id, attempt_index FOR UPDATE",
+					   3, types);
+	ff_execute(attempt_plan, v, NULL, false, 0);
+	old = MemoryContextSwitchTo(ff_writes_context());
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		FFAttemptRow row;
+
+		ff_attempt_from_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &row);
+		ff_writes_preload_attempt(&row);
+	}
+	MemoryContextSwitchTo(old);
+
+	for (int i = 0; i < n; i++)
+	{
+		BatchItem  *it = &items[i];
+
+		if (it->outcome != NULL || it->dup_of >= 0)
+			continue;
+		it->exec_exists = ff_writes_preloaded(&it->handle.key, -1);
+		it->attempt_exists = ff_writes_preloaded(&it->handle.key, (int32) it->handle.attempt_index);
 	}
 }
 
@@ -485,9 +510,10 @@ run_batch(BatchOp op, const char *fn, BatchItem *items, int n, MemoryContext cxt
 	if (op == OP_RENEW)
 		mark_duplicates(items, n);
 
+	/* the elements' rows are written together, in one statement (writeset.c) */
 	SPI_connect();
+	ff_writes_begin();
 	lock_executions(items, n);
-	SPI_finish();
 
 	for (int i = 0; i < n; i++)
 	{
@@ -515,8 +541,14 @@ run_batch(BatchOp op, const char *fn, BatchItem *items, int n, MemoryContext cxt
 				   "attempt_not_found: execution %s has no attempt %u",
 				   it->handle.execution_id, it->handle.attempt_index);
 		else
+		{
 			process(op, it, cxt);
+			/* an element of a flow, budget or quota wrote at once */
+			ff_writes_resume(true);
+		}
 	}
+	ff_writes_end();
+	SPI_finish();
 	pop_context(cb);
 }
 

@@ -20,6 +20,7 @@
 
 #include "flowfabric.h"
 #include "budget.h"
+#include "writeset.h"
 
 typedef struct ClaimRequest
 {
@@ -225,13 +226,20 @@ ff_claim(PG_FUNCTION_ARGS)
 	/*
 	 * $4: a draining lane only continues started work. An execution with a
 	 * live claim grant for another worker is reserved for that worker.
+	 *
+	 * The plan must stay the ordered scan of the claim index that stops
+	 * after $3 rows, whatever the statistics: "= '{}' OR" keeps the row
+	 * estimate of the capability filter honest (alone, "<@" is estimated at a
+	 * fraction of a percent, and the planner then reads and sorts every
+	 * claimable row of the lane), and the plan is generic, so it is not
+	 * re-planned on every call.
 	 */
-	ff_prepare(&plan,
+	ff_prepare_generic(&plan,
 			   "SELECT " FF_EXEC_COLUMNS ", input_payload FROM ff_execution e "
 			   "WHERE lane_id = $1 "
 			   "AND (eligibility_state = 'eligible_now' "
 			   "     OR ownership_state IN ('lease_expired_reclaimable', 'lease_revoked')) "
-			   "AND required_capabilities <@ $2 "
+			   "AND (required_capabilities = '{}' OR required_capabilities <@ $2) "
 			   "AND (NOT $4 OR ownership_state <> 'unowned' OR attempt_state = 'attempt_interrupted') "
 			   "AND NOT EXISTS (SELECT 1 FROM ff_claim_grant g "
 			   "                WHERE g.partition_key = e.partition_key "
@@ -249,15 +257,19 @@ ff_claim(PG_FUNCTION_ARGS)
 	v[6] = CStringGetTextDatum(req.worker_instance_id);
 
 	/*
+	 * The claims' rows are written together, in one statement (writeset.c).
 	 * Candidates that hit their reclaim cap fail instead of being claimed;
 	 * look again for the places they leave open.
 	 */
+	ff_writes_begin();
 	while (claimed < max_claims)
 	{
 		SPITupleTable *candidates;
 		uint64		ncandidates;
 		bool		capped = false;
 
+		/* our own locks are not skipped: claimed rows must look claimed */
+		ff_writes_flush();
 		v[2] = Int32GetDatum(max_claims - claimed);
 		ff_execute(plan, v, NULL, false, 0);
 		candidates = SPI_tuptable;
@@ -271,17 +283,16 @@ ff_claim(PG_FUNCTION_ARGS)
 			bool		nulls[6] = {false, false, false, false, false, false};
 
 			ff_exec_from_tuple(tuple, candidates->tupdesc, &exec);
+			if (!ff_exec_writes_stageable(&exec))
+				(void) ff_writes_pause();
 			/* budgets and quotas may hold it back (budget_admission.c) */
-			if (!ff_admission_admit(&exec, req.now))
+			if (!ff_admission_admit(&exec, req.now) || !claim_one(&exec, &attempt, &req))
 			{
+				ff_writes_resume(true);
 				capped = true;
 				continue;
 			}
-			if (!claim_one(&exec, &attempt, &req))
-			{
-				capped = true;
-				continue;
-			}
+			ff_writes_resume(true);
 			values[0] = PointerGetDatum(make_handle(&exec, &attempt, &req));
 			values[1] = CStringGetTextDatum(ff_format_execution_id(&exec.key));
 			values[2] = Int32GetDatum(attempt.attempt_index);
@@ -295,6 +306,7 @@ ff_claim(PG_FUNCTION_ARGS)
 		if (!capped)
 			break;
 	}
+	ff_writes_end();
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -4,13 +4,17 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
 #include "flowfabric.h"
+#include "writeset.h"
 
 void
 ff_exec_from_tuple(HeapTuple tuple, TupleDesc desc, FFExecRow *row)
@@ -55,7 +59,9 @@ ff_exec_from_tuple(HeapTuple tuple, TupleDesc desc, FFExecRow *row)
 
 /*
  * ff_exec_load reads one execution, optionally locking it FOR UPDATE (the
- * first lock of every state change). Returns false if it does not exist.
+ * first lock of every state change). Returns false if it does not exist. A
+ * batch's rows, locked by its own statement, come from the write scope
+ * (ff_writes_take_execution).
  */
 bool
 ff_exec_load(const FFExecKey *key, FFExecRow *row, bool lock)
@@ -76,6 +82,9 @@ ff_exec_load(const FFExecKey *key, FFExecRow *row, bool lock)
 						  "SELECT " FF_EXEC_COLUMNS " FROM ff_execution "
 						  "WHERE partition_key = $1 AND execution_id = $2",
 						  2, types);
+	if (lock && ff_writes_take_execution(key, row))
+		return true;
+	ff_writes_flush_key(key, -1);
 	values[0] = Int16GetDatum(key->partition);
 	values[1] = ff_uuid_datum(&key->uuid);
 	/* never read-only: a row another transaction just committed must be seen */
@@ -88,37 +97,17 @@ ff_exec_load(const FFExecKey *key, FFExecRow *row, bool lock)
 
 /*
  * ff_exec_store writes back every mutable column of a row loaded with
- * ff_exec_load, deriving public_state from the vector.
+ * ff_exec_load, deriving public_state from the vector (staged inside a
+ * write scope, writeset.c).
  */
 void
 ff_exec_store(FFExecRow *row)
 {
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[28] = {
-		INT2OID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID, INT4OID,
-		TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID,
-		INT8OID, INT8OID, BOOLOID, BYTEAOID
-	};
 	Datum		v[28];
 	char		n[29];
 
 	memset(n, ' ', sizeof(n));
 	n[28] = '\0';
-	ff_prepare(&plan,
-			   "UPDATE ff_execution SET lifecycle_phase = $3, ownership_state = $4, "
-			   "eligibility_state = $5, blocking_reason = $6, terminal_outcome = $7, "
-			   "attempt_state = $8, public_state = $9, blocking_detail = $10, "
-			   "attempt_index = $11, total_attempt_count = $12, retry_count = $13, "
-			   "reclaim_count = $14, lease_epoch = $15, progress_pct = $16, "
-			   "progress_message = $17, progress_updated_at_ms = $18, "
-			   "last_failure_message = $19, last_failure_category = $20, "
-			   "cancellation_reason = $21, cancelled_by = $22, last_mutation_at_ms = $23, "
-			   "started_at_ms = $24, terminal_at_ms = $25, delay_until_ms = $26, "
-			   "result = CASE WHEN $27 THEN $28 ELSE result END "
-			   "WHERE partition_key = $1 AND execution_id = $2",
-			   28, types);
-
 	v[0] = Int16GetDatum(row->key.partition);
 	v[1] = ff_uuid_datum(&row->key.uuid);
 	v[2] = CStringGetTextDatum(row->sv.lifecycle_phase);
@@ -151,10 +140,7 @@ ff_exec_store(FFExecRow *row)
 	v[26] = BoolGetDatum(row->set_result);
 	v[27] = row->result ? PointerGetDatum(row->result) : (Datum) 0;
 	n[27] = row->result ? ' ' : 'n';
-
-	ff_execute(plan, v, n, false, 0);
-	if (SPI_processed != 1)
-		elog(ERROR, "execution row %s vanished while locked", ff_format_execution_id(&row->key));
+	ff_write_stage_spi(FF_WRITE_EXECUTION, v, n);
 }
 
 /*
@@ -257,13 +243,23 @@ claim_idempotency_key(const FFExecKey *key, const char *namespace, const char *i
 	return false;
 }
 
+/*
+ * register_lane records the lane once per (sub)transaction: a batch of
+ * creates on one lane registers it with its first element.
+ */
 static void
 register_lane(const char *lane, int64 now)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[2] = {TEXTOID, INT8OID};
+	static LocalTransactionId done_lxid = InvalidLocalTransactionId;
+	static SubTransactionId done_subxid = InvalidSubTransactionId;
+	static char done_lane[FF_LANE_ID_MAX_BYTES + 1];
 	Datum		v[2];
 
+	if (done_lxid == MyProc->lxid && done_subxid == GetCurrentSubTransactionId() &&
+		strcmp(done_lane, lane) == 0)
+		return;
 	ff_prepare(&plan,
 			   "INSERT INTO ff_lane (lane_id, registered_at_ms, registered_by) "
 			   "SELECT $1, $2, 'create_execution' "
@@ -273,35 +269,25 @@ register_lane(const char *lane, int64 now)
 	v[0] = CStringGetTextDatum(lane);
 	v[1] = Int64GetDatum(now);
 	ff_execute(plan, v, NULL, false, 0);
+	done_lxid = MyProc->lxid;
+	done_subxid = GetCurrentSubTransactionId();
+	strlcpy(done_lane, lane, sizeof(done_lane));
 }
 
-/* insert_execution returns false if the id already exists. */
+/*
+ * insert_execution returns false if the id already exists. A minted id is
+ * new by construction: its row is staged in a write scope (ff_create_executions
+ * writes a batch's rows in one statement).
+ */
 static bool
 insert_execution(FFExecRow *row, const char *kind, const char *creator, ArrayType *caps,
-				 Jsonb *policy, bytea *payload, Jsonb *tags, int32 priority)
+				 Jsonb *policy, bytea *payload, Jsonb *tags, int32 priority, bool minted)
 {
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[22] = {
-		INT2OID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTARRAYOID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
-		BYTEAOID, JSONBOID, INT8OID, INT8OID, INT8OID, TEXTOID
-	};
-	Datum		v[22];
-	char		n[23];
+	Datum		v[23];
+	char		n[24];
 
 	memset(n, ' ', sizeof(n));
-	n[22] = '\0';
-	ff_prepare(&plan,
-			   "INSERT INTO ff_execution (partition_key, execution_id, lane_id, namespace, "
-			   "execution_kind, creator_identity, priority, required_capabilities, "
-			   "lifecycle_phase, ownership_state, eligibility_state, blocking_reason, "
-			   "terminal_outcome, attempt_state, public_state, policy, input_payload, tags, "
-			   "created_at_ms, last_mutation_at_ms, delay_until_ms, blocking_detail, "
-			   "deadline_at_ms) "
-			   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-			   "$16, $17, $18, $19, $19, $20, $22, $21) "
-			   "ON CONFLICT (partition_key, execution_id) DO NOTHING",
-			   22, types);
+	n[23] = '\0';
 	v[0] = Int16GetDatum(row->key.partition);
 	v[1] = ff_uuid_datum(&row->key.uuid);
 	v[2] = CStringGetTextDatum(row->lane_id);
@@ -309,7 +295,7 @@ insert_execution(FFExecRow *row, const char *kind, const char *creator, ArrayTyp
 	v[4] = ff_text_datum(kind, &n[4]);
 	v[5] = ff_text_datum(creator, &n[5]);
 	v[6] = Int32GetDatum(priority);
-	v[7] = PointerGetDatum(caps);
+	v[7] = CStringGetTextDatum(OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(caps)));
 	v[8] = CStringGetTextDatum(row->sv.lifecycle_phase);
 	v[9] = CStringGetTextDatum(row->sv.ownership_state);
 	v[10] = CStringGetTextDatum(row->sv.eligibility_state);
@@ -325,11 +311,16 @@ insert_execution(FFExecRow *row, const char *kind, const char *creator, ArrayTyp
 	n[16] = payload ? ' ' : 'n';
 	v[17] = JsonbPGetDatum(tags);
 	v[18] = Int64GetDatum(row->created_at_ms);
-	v[19] = ff_ms_datum(row->delay_until_ms, &n[19]);
-	v[20] = ff_ms_datum(row->deadline_at_ms, &n[20]);
-	v[21] = ff_text_datum(row->blocking_detail, &n[21]);
-	ff_execute(plan, v, n, false, 0);
-	return SPI_processed == 1;
+	v[19] = Int64GetDatum(row->created_at_ms);
+	v[20] = ff_ms_datum(row->delay_until_ms, &n[20]);
+	v[21] = ff_ms_datum(row->deadline_at_ms, &n[21]);
+	v[22] = ff_text_datum(row->blocking_detail, &n[22]);
+	if (minted)
+	{
+		ff_write_stage_spi(FF_WRITE_EXECUTION_INSERT, v, n);
+		return true;
+	}
+	return ff_write_now_spi(FF_WRITE_EXECUTION_INSERT, v, n) == 1;
 }
 
 static char *
@@ -423,7 +414,8 @@ ff_create_one(const FFCreateArgs *a, FFCreateResult *out)
 	if (created)
 	{
 		created = insert_execution(&row, a->execution_kind, a->creator_identity,
-								   caps, policy_json, payload, tags, priority);
+								   caps, policy_json, payload, tags, priority,
+								   a->execution_id == NULL);
 		if (created)
 			register_lane(lane, now);
 	}

@@ -175,6 +175,8 @@ extern bool ff_exec_is(const FFExecRow *row, const char *lifecycle_phase);
 
 /* spi.c: saved plans and row access */
 extern SPIPlanPtr ff_prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes);
+extern SPIPlanPtr ff_prepare_generic(SPIPlanPtr *cache, const char *sql, int nargs,
+									 const Oid *argtypes);
 extern int	ff_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count);
 extern char *ff_get_cstring(HeapTuple tuple, TupleDesc desc, int col);
 extern int64 ff_get_int64(HeapTuple tuple, TupleDesc desc, int col, int64 if_null);
@@ -236,6 +238,15 @@ typedef struct FFCreateResult
 extern void ff_create_one(const FFCreateArgs *args, FFCreateResult *out);
 
 /* attempt.c: attempt rows and lease fencing */
+/* The ff_attempt columns ff_attempt_from_tuple decodes, in order. */
+#define FF_ATTEMPT_COLUMNS \
+	"partition_key, execution_id, attempt_index, attempt_id, attempt_type, " \
+	"attempt_lifecycle, worker_id, worker_instance_id, lease_id, lease_epoch, " \
+	"lease_ttl_ms, lease_acquired_at_ms, lease_renewed_at_ms, lease_expires_at_ms, " \
+	"timeout_at_ms, started_at_ms, ended_at_ms, failure_message, failure_category, " \
+	"failure_detail, retry_delay_until_ms, end_reason"
+
+extern void ff_attempt_from_tuple(HeapTuple tuple, TupleDesc desc, FFAttemptRow *row);
 extern bool ff_attempt_load(const FFExecKey *key, int32 attempt_index, FFAttemptRow *row, bool lock);
 extern void ff_attempt_insert(const FFAttemptRow *row);
 extern void ff_attempt_store(const FFAttemptRow *row);

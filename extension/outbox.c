@@ -22,6 +22,7 @@
 #include "utils/tuplestore.h"
 
 #include "flowfabric.h"
+#include "writeset.h"
 
 #define EVENT_SEQ_BITS		20
 #define EVENT_SEQ_LIMIT		(1 << EVENT_SEQ_BITS)
@@ -61,19 +62,10 @@ ff_notify_event(const char *channel, int64 event_id)
 void
 ff_emit_completion(const FFExecRow *exec, const char *outcome, int64 now)
 {
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[9] = {
-		INT8OID, INT2OID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT8OID
-	};
 	Datum		v[9];
 	char		n[10] = "         ";
 	int64		event_id = ff_next_event_id();
 
-	ff_prepare(&plan,
-			   "INSERT INTO ff_completion_event (event_id, partition_key, execution_id, flow_id, "
-			   "outcome, namespace, lane_id, attempt_index, occurred_at_ms) "
-			   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-			   9, types);
 	v[0] = Int64GetDatum(event_id);
 	v[1] = Int16GetDatum(exec->key.partition);
 	v[2] = ff_uuid_datum(&exec->key.uuid);
@@ -85,7 +77,7 @@ ff_emit_completion(const FFExecRow *exec, const char *outcome, int64 now)
 	v[7] = Int32GetDatum(exec->attempt_index);
 	n[7] = exec->total_attempt_count > 0 ? ' ' : 'n';
 	v[8] = Int64GetDatum(now);
-	ff_execute(plan, v, n, false, 0);
+	ff_write_stage_spi(FF_WRITE_COMPLETION_EVENT, v, n);
 	ff_notify_event("ff_completion", event_id);
 }
 
@@ -93,21 +85,10 @@ void
 ff_emit_lease_event(const FFExecRow *exec, const FFAttemptRow *attempt,
 					const char *event_type, const char *reason, int64 now)
 {
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[12] = {
-		INT8OID, INT2OID, UUIDOID, INT4OID, UUIDOID, INT8OID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, INT8OID
-	};
 	Datum		v[12];
 	char		n[13] = "            ";
 	int64		event_id = ff_next_event_id();
 
-	ff_prepare(&plan,
-			   "INSERT INTO ff_lease_event (event_id, partition_key, execution_id, attempt_index, "
-			   "lease_id, lease_epoch, event_type, reason, worker_id, worker_instance_id, "
-			   "namespace, occurred_at_ms) "
-			   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-			   12, types);
 	v[0] = Int64GetDatum(event_id);
 	v[1] = Int16GetDatum(exec->key.partition);
 	v[2] = ff_uuid_datum(&exec->key.uuid);
@@ -120,7 +101,7 @@ ff_emit_lease_event(const FFExecRow *exec, const FFAttemptRow *attempt,
 	v[9] = ff_text_datum(attempt->worker_instance_id, &n[9]);
 	v[10] = ff_text_datum(exec->namespace, &n[10]);
 	v[11] = Int64GetDatum(now);
-	ff_execute(plan, v, n, false, 0);
+	ff_write_stage_spi(FF_WRITE_LEASE_EVENT, v, n);
 	ff_notify_event("ff_lease_event", event_id);
 }
 

@@ -16,12 +16,12 @@
  * first use in this backend. Saved plans are re-planned automatically when
  * the tables they use change.
  */
-SPIPlanPtr
-ff_prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes)
+static SPIPlanPtr
+prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes, int options)
 {
 	if (*cache == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) argtypes, options);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
@@ -31,6 +31,22 @@ ff_prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes)
 		*cache = plan;
 	}
 	return *cache;
+}
+
+SPIPlanPtr
+ff_prepare(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes)
+{
+	return prepare(cache, sql, nargs, argtypes, 0);
+}
+
+/*
+ * ff_prepare_generic is ff_prepare for a statement whose best plan does not
+ * depend on its parameters' values: it is planned once, never per call.
+ */
+SPIPlanPtr
+ff_prepare_generic(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes)
+{
+	return prepare(cache, sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 }
 
 int

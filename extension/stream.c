@@ -36,6 +36,7 @@
 #include "utils/tuplestore.h"
 
 #include "stream.h"
+#include "writeset.h"
 
 /* BestEffortLive defaults (upstream BestEffortLiveConfig) */
 #define BE_DEFAULT_TTL_MS		30000
@@ -291,31 +292,6 @@ raise_closed(const FFFence *f)
 			 errhint("A stream closes when its attempt ends; nothing can be appended after that.")));
 }
 
-/*
- * raise_stale_owner: the handle's attempt is open, but the handle no longer
- * holds its live lease (spec E 1.9, the Valkey reference's lite lease check:
- * another attempt, lease or epoch owns the execution now, the lease ran out
- * or was revoked, or the worker gave it up by delaying or suspending).
- * The detail names which, with the fence's kind.
- */
-static void
-raise_stale_owner(const FFFence *f)
-{
-	const char *reason = f->result == FF_FENCE_NOT_ACTIVE ? "execution_not_active"
-		: f->result == FF_FENCE_STALE ? "stale_lease"
-		: f->result == FF_FENCE_REVOKED ? "lease_revoked" : "lease_expired";
-
-	ereport(ERROR,
-			(errcode(ERRCODE_FF_STALE_OWNER_CANNOT_APPEND),
-			 errmsg("stale_owner_cannot_append: the handle no longer holds the lease of attempt %u of execution %s",
-					f->handle.attempt_index, f->handle.execution_id),
-			 errdetail("{\"reason\": \"%s\", \"lifecycle_phase\": \"%s\", \"ownership_state\": \"%s\", "
-					   "\"attempt_index\": %d, \"lease_epoch\": %lld}",
-					   reason, f->exec.sv.lifecycle_phase, f->exec.sv.ownership_state,
-					   f->exec.attempt_index, (long long) f->exec.lease_epoch),
-			 errhint("Only the current lease holder appends; this worker lost the lease: drop the work.")));
-}
-
 static bool
 meta_load(const FFExecKey *key, int32 attempt_index, StreamMeta *m)
 {
@@ -565,8 +541,7 @@ ff_append_frame(PG_FUNCTION_ARGS)
 	f.result = ff_fence_lock(a.handle, &f);
 	if (attempt_closed(&f.attempt))
 		raise_closed(&f);
-	if (f.result != FF_FENCE_OK)
-		raise_stale_owner(&f);
+	ff_fence_raise(&f, f.result);
 	attempt_index = f.attempt.attempt_index;
 
 	/* the next id: strictly after the newest one, whatever the clock says */
@@ -637,23 +612,27 @@ ff_append_frame(PG_FUNCTION_ARGS)
 void
 ff_stream_attempt_ended(const FFExecRow *exec, const FFAttemptRow *attempt, int64 now)
 {
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[5] = {INT2OID, UUIDOID, INT4OID, INT8OID, TEXTOID};
 	Datum		v[5];
 	char		n[6] = "     ";
 
-	ff_prepare(&plan,
-			   "UPDATE ff_stream_meta SET closed_at_ms = $4, closed_reason = $5 "
-			   "WHERE partition_key = $1 AND execution_id = $2 AND attempt_index = $3 "
-			   "AND closed_at_ms IS NULL",
-			   5, types);
 	key_params(&attempt->key, attempt->attempt_index, v);
 	v[3] = Int64GetDatum(now);
 	v[4] = ff_text_datum(attempt->end_reason, &n[4]);
-	ff_execute(plan, v, n, false, 0);
-	/* wake tailers even of a stream with no frame yet: it will never get one */
+	/* staged in a write scope; ff_stream_closed runs when the row is closed */
+	ff_write_stage_spi(FF_WRITE_STREAM_CLOSE, v, n);
+}
+
+/*
+ * ff_stream_closed wakes the tailers of a stream whose meta row was just
+ * closed. An attempt that never appended a frame has no meta row and no
+ * NOTIFY: tailers of such a stream re-read on a short timer (the client's
+ * tail), so an attempt's end does not put a NOTIFY into every commit.
+ */
+void
+ff_stream_closed(const FFExecKey *key, int32 attempt_index)
+{
 	if (ff_notify_enabled)
-		Async_Notify(ff_stream_channel(&attempt->key, attempt->attempt_index), "closed");
+		Async_Notify(ff_stream_channel(key, attempt_index), "closed");
 }
 
 /* ------------------------------------------------------------------------

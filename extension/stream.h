@@ -32,10 +32,11 @@ extern int	ff_stream_retention_ms;
  * ff_stream_attempt_ended closes the attempt's stream: called by
  * ff_attempt_end in the transaction that ends the attempt (not when the
  * attempt is only parked). Records the closing on the stream's meta row (if
- * it ever had a frame) and wakes tailers with a NOTIFY.
+ * it ever had a frame); ff_stream_closed then wakes its tailers with a NOTIFY.
  */
 extern void ff_stream_attempt_ended(const FFExecRow *exec, const FFAttemptRow *attempt,
 									int64 now);
+extern void ff_stream_closed(const FFExecKey *key, int32 attempt_index);
 
 /* The NOTIFY channel of a stream: ff_stream_<execution uuid>_<attempt_index>. */
 extern char *ff_stream_channel(const FFExecKey *key, int32 attempt_index);

@@ -29,6 +29,7 @@
 #include "utils/tuplestore.h"
 
 #include "suspend.h"
+#include "writeset.h"
 
 /* Shared helpers */
 
@@ -262,22 +263,16 @@ ff_exec_resume(FFExecRow *exec, int64 delay_ms, int64 now)
 void
 ff_suspend_on_terminal(const FFExecRow *exec, const char *outcome, int64 now)
 {
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[4] = {INT2OID, UUIDOID, INT8OID, TEXTOID};
 	Datum		v[4];
+	bool		nulls[4] = {false, false, false, false};
 
-	ff_prepare(&plan,
-			   "WITH s AS (UPDATE ff_suspension SET closed_at_ms = $3, close_reason = $4 "
-			   "           WHERE partition_key = $1 AND execution_id = $2 "
-			   "             AND closed_at_ms IS NULL) "
-			   "UPDATE ff_waitpoint SET state = 'closed', closed_at_ms = $3, close_reason = $4 "
-			   "WHERE partition_key = $1 AND execution_id = $2 AND state <> 'closed'",
-			   4, types);
 	v[0] = Int16GetDatum(exec->key.partition);
 	v[1] = ff_uuid_datum(&exec->key.uuid);
 	v[2] = Int64GetDatum(now);
 	v[3] = CStringGetTextDatum(psprintf("execution_%s", outcome));
-	ff_execute(plan, v, NULL, false, 0);
+	/* staged in a write scope (writeset.c) */
+	ff_write_stage(FF_WRITE_SUSPENSION_CLOSE, v, nulls);
+	ff_write_stage(FF_WRITE_WAITPOINT_CLOSE, v, nulls);
 }
 
 /* ff_suspend */

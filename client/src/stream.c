@@ -7,12 +7,12 @@
  * cannot wait for other transactions' commits). The client LISTENs on the
  * stream's channel first, then reads frames after the cursor; when there are
  * none it waits on the connection's socket for a notification (every append
- * NOTIFYs the channel at commit, and so does the attempt's end) or the
- * deadline, then reads again. Because the engine mints frame ids under the
- * execution's lock, commit order is id order and reading "after the last id
- * seen" never skips a frame. Each read returns the frames and the stream's
- * closing from one snapshot, so "closed and nothing after the cursor" really
- * is the end.
+ * NOTIFYs the channel at commit, and so does the end of an attempt that
+ * appended) or the deadline, re-reading at least every TAIL_RECHECK_MS.
+ * Because the engine mints frame ids under the execution's lock, commit
+ * order is id order and reading "after the last id seen" never skips a
+ * frame. Each read returns the frames and the stream's closing from one
+ * snapshot, so "closed and nothing after the cursor" really is the end.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +28,8 @@
 #define B	FFC_BYTEAOID
 #define I4	FFC_INT4OID
 #define F8	701				/* float8 */
+
+#define TAIL_RECHECK_MS 500
 
 static const ffc_stmt st_append = {
 	"ff_c_append_frame",
@@ -323,7 +325,12 @@ ff_client_tail_stream(ff_client *c, const char *execution_id, int32_t attempt_in
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		r = poll(&pfd, 1, (int) (wait > 60000 ? 60000 : wait));
+		/*
+		 * An attempt that ends without ever appending a frame closes no meta
+		 * row and sends no NOTIFY (the engine keeps NOTIFY out of ordinary
+		 * completions): re-read at least every TAIL_RECHECK_MS.
+		 */
+		r = poll(&pfd, 1, (int) (wait > TAIL_RECHECK_MS ? TAIL_RECHECK_MS : wait));
 		if (r < 0 && errno == EINTR)
 		{
 			/* let the caller look at its signals: one last read */
