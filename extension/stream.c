@@ -292,6 +292,31 @@ raise_closed(const FFFence *f)
 			 errhint("A stream closes when its attempt ends; nothing can be appended after that.")));
 }
 
+/*
+ * raise_stale_owner: the handle's attempt is open, but the handle no longer
+ * holds its live lease (spec E 1.9, the Valkey reference's lite lease check:
+ * another attempt, lease or epoch owns the execution now, the lease ran out
+ * or was revoked, or the worker gave it up by delaying or suspending).
+ * The detail names which, with the fence's kind.
+ */
+static void
+raise_stale_owner(const FFFence *f)
+{
+	const char *reason = f->result == FF_FENCE_NOT_ACTIVE ? "execution_not_active"
+		: f->result == FF_FENCE_STALE ? "stale_lease"
+		: f->result == FF_FENCE_REVOKED ? "lease_revoked" : "lease_expired";
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FF_STALE_OWNER_CANNOT_APPEND),
+			 errmsg("stale_owner_cannot_append: the handle no longer holds the lease of attempt %u of execution %s",
+					f->handle.attempt_index, f->handle.execution_id),
+			 errdetail("{\"reason\": \"%s\", \"lifecycle_phase\": \"%s\", \"ownership_state\": \"%s\", "
+					   "\"attempt_index\": %d, \"lease_epoch\": %lld}",
+					   reason, f->exec.sv.lifecycle_phase, f->exec.sv.ownership_state,
+					   f->exec.attempt_index, (long long) f->exec.lease_epoch),
+			 errhint("Only the current lease holder appends; this worker lost the lease: drop the work.")));
+}
+
 static bool
 meta_load(const FFExecKey *key, int32 attempt_index, StreamMeta *m)
 {
@@ -541,7 +566,8 @@ ff_append_frame(PG_FUNCTION_ARGS)
 	f.result = ff_fence_lock(a.handle, &f);
 	if (attempt_closed(&f.attempt))
 		raise_closed(&f);
-	ff_fence_raise(&f, f.result);
+	if (f.result != FF_FENCE_OK)
+		raise_stale_owner(&f);
 	attempt_index = f.attempt.attempt_index;
 
 	/* the next id: strictly after the newest one, whatever the clock says */
