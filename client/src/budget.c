@@ -257,8 +257,8 @@ ff_client_create_budget(ff_client *c, const ff_budget_args *a, ff_budget_created
 {
 	ffc_params	p;
 
-	if (c == NULL || a == NULL || out == NULL || (a->n_limits > 0 && a->limits == NULL))
-		return ffc_usage(c, "ff_client_create_budget: args and out are required");
+	FFC_REQUIRE(c, a != NULL && out != NULL && (a->n_limits == 0 || a->limits != NULL),
+				"args and out are required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->budget_id);
@@ -279,8 +279,7 @@ ff_client_update_budget_limits(ff_client *c, const char *budget_id, const ff_bud
 {
 	ffc_params	p;
 
-	if (c == NULL || (n_limits > 0 && limits == NULL))
-		return ffc_usage(c, "ff_client_update_budget_limits: limits are required");
+	FFC_REQUIRE(c, n_limits == 0 || limits != NULL, "limits are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
 	if (!param_limits(&p, limits, n_limits))
@@ -367,8 +366,7 @@ ff_client_get_budget_status(ff_client *c, const char *budget_id, ff_budget_statu
 	PGresult   *res;
 	ff_status	s;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_get_budget_status: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
@@ -404,8 +402,7 @@ ff_client_read_budget_usage_and_limits(ff_client *c, const char *budget_id, char
 	two_texts	r;
 	ff_status	s;
 
-	if (c == NULL || limits_json == NULL || usage_json == NULL)
-		return ffc_usage(c, "ff_client_read_budget_usage_and_limits: outputs are required");
+	FFC_REQUIRE(c, limits_json != NULL && usage_json != NULL, "outputs are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
 	s = FFC_RUN_ROW(c, &st_usage_and_limits, &p, two_texts_fields, &r, NULL);
@@ -422,9 +419,9 @@ static const char *const usage_outcome_names[] = {"ok", "soft_breach", "hard_bre
 const char *
 ff_usage_outcome_name(ff_usage_outcome o)
 {
-	if ((int) o < 0 || (size_t) o >= FFC_LEN(usage_outcome_names))
-		return "unknown";
-	return usage_outcome_names[o];
+	const char *name = FFC_NAME_OF(usage_outcome_names, o);
+
+	return name ? name : "unknown";
 }
 
 /* the reply of a usage report: first_outcome comes as the first call's
@@ -483,8 +480,8 @@ ff_client_report_usage(ff_client *c, const ff_handle *h, const char *budget_id,
 {
 	ffc_params	p;
 
-	if (c == NULL || h == NULL || out == NULL || (n_deltas > 0 && deltas == NULL))
-		return ffc_usage(c, "ff_client_report_usage: handle, deltas and out are required");
+	FFC_REQUIRE(c, h != NULL && out != NULL && (n_deltas == 0 || deltas != NULL),
+				"handle, deltas and out are required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_handle(&p, h);
@@ -501,8 +498,7 @@ ff_client_report_usage_admin(ff_client *c, const char *budget_id, const ff_usage
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL || (n_deltas > 0 && deltas == NULL))
-		return ffc_usage(c, "ff_client_report_usage_admin: deltas and out are required");
+	FFC_REQUIRE(c, out != NULL && (n_deltas == 0 || deltas != NULL), "deltas and out are required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
@@ -519,8 +515,7 @@ ff_client_record_spend(ff_client *c, const char *budget_id, const char *executio
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL || (n_deltas > 0 && deltas == NULL))
-		return ffc_usage(c, "ff_client_record_spend: deltas and out are required");
+	FFC_REQUIRE(c, out != NULL && (n_deltas == 0 || deltas != NULL), "deltas and out are required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, budget_id);
@@ -568,8 +563,7 @@ ff_client_create_quota_policy(ff_client *c, const ff_quota_args *a, char **quota
 	quota_created r;
 	ff_status	s;
 
-	if (c == NULL || a == NULL)
-		return ffc_usage(c, "ff_client_create_quota_policy: args are required");
+	FFC_REQUIRE(c, a != NULL, "args are required");
 	if (quota_policy_id_out)
 		*quota_policy_id_out = NULL;
 	ffc_params_init(&p);
@@ -602,8 +596,7 @@ ff_client_read_quota_policy_limits(ff_client *c, const char *quota_policy_id, ff
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_read_quota_policy_limits: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, quota_policy_id);
 	return FFC_RUN_ROW(c, &st_quota_limits, &p, quota_limits_fields, out, &out->found);
@@ -616,9 +609,9 @@ static const char *const admission_outcome_names[] = {
 const char *
 ff_admission_outcome_name(ff_admission_outcome o)
 {
-	if ((int) o < 0 || (size_t) o >= FFC_LEN(admission_outcome_names))
-		return "unknown";
-	return admission_outcome_names[o];
+	const char *name = FFC_NAME_OF(admission_outcome_names, o);
+
+	return name ? name : "unknown";
 }
 
 /* retry_after_ms is NULL unless the rate was exceeded (then -1 for the caller) */
@@ -642,8 +635,7 @@ ff_client_check_admission(ff_client *c, const char *quota_policy_id, const char 
 	admission_reply x;
 	ff_status	s;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_check_admission: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, quota_policy_id);
 	ffc_param_text(&p, execution_id);
@@ -692,8 +684,7 @@ ff_client_block_execution_for_admission(ff_client *c, const char *execution_id, 
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_block_execution_for_admission: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, reason);
@@ -720,8 +711,7 @@ ff_client_read_admission(ff_client *c, const char *execution_id, ff_admission_li
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_read_admission: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	return FFC_RUN_LIST(c, &st_read_admission, &p, admission_entry_fields, out);

@@ -158,8 +158,7 @@ ff_client_create_execution(ff_client *c, const ff_create_args *a, ff_create_resu
 {
 	ffc_params	p;
 
-	if (c == NULL || a == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_create_execution: args and out are required");
+	FFC_REQUIRE(c, a != NULL && out != NULL, "args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->lane_id);
 	ffc_param_bytes(&p, a->input_payload, a->input_payload_len, a->input_payload == NULL);
@@ -206,8 +205,7 @@ ff_client_claim(ff_client *c, const ff_claim_args *a, ff_claim_list *out)
 {
 	ffc_params	p;
 
-	if (c == NULL || a == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_claim: args and out are required");
+	FFC_REQUIRE(c, a != NULL && out != NULL, "args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->lane_id);
 	ffc_param_text(&p, a->worker_id);
@@ -352,8 +350,7 @@ ff_client_describe_execution(ff_client *c, const char *execution_id,
 	ffc_params	p;
 	ff_status	s;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_describe_execution: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	s = FFC_RUN_ROW(c, &st_describe, &p, description_fields, out, &out->found);
@@ -393,8 +390,7 @@ ff_client_read_execution_info(ff_client *c, const char *execution_id, ff_executi
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_read_execution_info: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	return FFC_RUN_ROW(c, &st_info, &p, info_fields, out, &out->found);
@@ -405,8 +401,7 @@ ff_client_read_execution_state(ff_client *c, const char *execution_id, char **st
 {
 	ffc_params	p;
 
-	if (c == NULL || state_out == NULL)
-		return ffc_usage(c, "ff_client_read_execution_state: state_out is required");
+	FFC_REQUIRE(c, state_out != NULL, "state_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	return ffc_scalar_text(c, &st_state, &p, state_out);
@@ -418,8 +413,7 @@ ff_client_get_execution_result(ff_client *c, const char *execution_id, ff_bytes 
 	static const ffc_field bytes_field[] = {{FFC_F_BYTES, 0, 0, NULL}};
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_get_execution_result: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	return FFC_RUN_ROW(c, &st_result, &p, bytes_field, out, NULL);
@@ -443,8 +437,7 @@ ff_client_read_execution_context(ff_client *c, const char *execution_id,
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_read_execution_context: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	return FFC_RUN_ROW(c, &st_context, &p, context_fields, out, &out->found);
@@ -488,8 +481,7 @@ ff_client_get_execution_namespace(ff_client *c, const char *execution_id, char *
 {
 	ffc_params	p;
 
-	if (c == NULL || ns_out == NULL)
-		return ffc_usage(c, "ff_client_get_execution_namespace: ns_out is required");
+	FFC_REQUIRE(c, ns_out != NULL, "ns_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	return ffc_scalar_text(c, &st_namespace, &p, ns_out);
@@ -501,8 +493,7 @@ ff_client_get_execution_tag(ff_client *c, const char *execution_id, const char *
 {
 	ffc_params	p;
 
-	if (c == NULL || value_out == NULL)
-		return ffc_usage(c, "ff_client_get_execution_tag: value_out is required");
+	FFC_REQUIRE(c, value_out != NULL, "value_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, key);
@@ -546,8 +537,7 @@ ff_client_list_executions(ff_client *c, const char *partition_key, const char *c
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_executions: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, cursor);
@@ -572,8 +562,7 @@ ff_client_list_lanes(ff_client *c, const char *cursor, int32_t max_results, ff_l
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_lanes: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, cursor);
 	ffc_param_int32_default(&p, max_results, 100);

@@ -176,18 +176,6 @@ static const ffc_stmt st_rec_cancel_backlog = {
 /* ------------------------------------------------------------------------
  * pure helpers
  * ------------------------------------------------------------------------ */
-static int
-hexdigit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Accepts what PostgreSQL's uuid input does: 32 hex digits, optionally in
  * braces, with a hyphen allowed after any group of four digits. */
 int
@@ -210,7 +198,7 @@ ff_flow_partition(const char *flow_id)
 
 		if (digits > 0 && digits % 4 == 0 && *p == '-')
 			p++;
-		if ((hi = hexdigit(p[0])) < 0 || (lo = hexdigit(p[1])) < 0)
+		if ((hi = ffc_hexval(p[0])) < 0 || (lo = ffc_hexval(p[1])) < 0)
 			return -1;
 		bytes[digits / 2] = (unsigned char) (hi << 4 | lo);
 		digits += 2;
@@ -232,42 +220,30 @@ static const char *const eligibility_names[] = {
 	"blocked_by_dependencies", "impossible"
 };
 
-#define NAME_OF(table, v) \
-	((int) (v) >= 0 && (size_t) (v) < sizeof(table) / sizeof(table[0]) ? table[(int) (v)] : NULL)
-
-static int
-index_of(const char *const *table, size_t n, const char *name)
-{
-	if (name == NULL)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (table[i] && strcmp(table[i], name) == 0)
-			return (int) i;
-	return 0;
-}
-
 const char *
 ff_edge_policy_kind_name(ff_edge_policy_kind kind)
 {
-	return NAME_OF(policy_kind_names, kind);
+	return FFC_NAME_OF(policy_kind_names, kind);
 }
 
 ff_edge_policy_kind
 ff_edge_policy_kind_from_name(const char *name)
 {
-	return (ff_edge_policy_kind) index_of(policy_kind_names, 4, name);
+	int			i = ffc_name_index(policy_kind_names, FFC_LEN(policy_kind_names), name);
+
+	return (ff_edge_policy_kind) (i < 0 ? 0 : i);
 }
 
 const char *
 ff_flow_cancel_policy_name(ff_flow_cancel_policy policy)
 {
-	return NAME_OF(cancel_policy_names, policy);
+	return FFC_NAME_OF(cancel_policy_names, policy);
 }
 
 const char *
 ff_flow_eligibility_name(ff_flow_eligibility e)
 {
-	return NAME_OF(eligibility_names, e);
+	return FFC_NAME_OF(eligibility_names, e);
 }
 
 /* ------------------------------------------------------------------------
@@ -292,8 +268,7 @@ ff_client_create_flow(ff_client *c, const char *flow_id, const char *flow_kind, 
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_create_flow: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	if (flow_id)
 		ffc_param_text(&p, flow_id);
@@ -308,8 +283,7 @@ ff_client_new_flow_execution_id(ff_client *c, const char *flow_id, char **execut
 {
 	ffc_params	p;
 
-	if (c == NULL || execution_id_out == NULL)
-		return ffc_usage(c, "ff_client_new_flow_execution_id: execution_id_out is required");
+	FFC_REQUIRE(c, execution_id_out != NULL, "execution_id_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	return ffc_scalar_text(c, &st_new_member_id, &p, execution_id_out);
@@ -359,8 +333,7 @@ ff_client_stage_dependency_edge(ff_client *c, const ff_edge_args *a, ff_edge_sta
 {
 	ffc_params	p;
 
-	if (c == NULL || a == NULL)
-		return ffc_usage(c, "ff_client_stage_dependency_edge: args are required");
+	FFC_REQUIRE(c, a != NULL, "args are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->flow_id);
 	ffc_param_text(&p, a->edge_id);
@@ -412,10 +385,9 @@ ff_client_set_edge_group_policy(ff_client *c, const char *flow_id,
 
 	if (already_set)
 		*already_set = false;
-	if (c == NULL || policy == NULL)
-		return ffc_usage(c, "ff_client_set_edge_group_policy: policy is required");
+	FFC_REQUIRE(c, policy != NULL, "policy is required");
 	kind = ff_edge_policy_kind_name(policy->kind);
-	on_satisfied = NAME_OF(on_satisfied_names, policy->on_satisfied);
+	on_satisfied = FFC_NAME_OF(on_satisfied_names, policy->on_satisfied);
 	if (kind == NULL)
 		return ffc_usage(c, "ff_client_set_edge_group_policy: unknown policy kind");
 	if (policy->on_satisfied != FF_ON_SATISFIED_DEFAULT && on_satisfied == NULL)
@@ -477,12 +449,11 @@ ff_client_cancel_flow(ff_client *c, const ff_flow_cancel_args *a, ff_flow_cancel
 	const char *policy;
 	const char *wait;
 
-	if (c == NULL || a == NULL)
-		return ffc_usage(c, "ff_client_cancel_flow: args are required");
+	FFC_REQUIRE(c, a != NULL, "args are required");
 	if (out)
 		memset(out, 0, sizeof(*out));
 	policy = ff_flow_cancel_policy_name(a->policy);
-	wait = NAME_OF(cancel_wait_names, a->wait);
+	wait = FFC_NAME_OF(cancel_wait_names, a->wait);
 	if (policy == NULL || wait == NULL)
 		return ffc_usage(c, "ff_client_cancel_flow: unknown policy or wait mode");
 	ffc_params_init(&p);
@@ -600,8 +571,7 @@ ff_client_describe_flow(ff_client *c, const char *flow_id, ff_flow_description *
 	PGresult   *res;
 	ff_status	s;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_describe_flow: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	memset(out, 0, sizeof(*out));
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
@@ -640,8 +610,7 @@ ff_client_list_flows(ff_client *c, const char *partition_key, const char *cursor
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_flows: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, cursor);
@@ -683,8 +652,7 @@ ff_client_list_edges(ff_client *c, const char *flow_id, ff_edge_direction direct
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_edges: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	memset(out, 0, sizeof(*out));
 	if (direction != FF_EDGES_OUTGOING && direction != FF_EDGES_INCOMING)
 		return ffc_usage(c, "ff_client_list_edges: direction must be FF_EDGES_OUTGOING or FF_EDGES_INCOMING");
@@ -705,8 +673,7 @@ ff_client_describe_edge(ff_client *c, const char *flow_id, const char *edge_id,
 
 	if (found)
 		*found = false;
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_describe_edge: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, edge_id);
@@ -721,8 +688,7 @@ ff_client_resolve_execution_flow_id(ff_client *c, const char *execution_id, char
 {
 	ffc_params	p;
 
-	if (c == NULL || flow_id_out == NULL)
-		return ffc_usage(c, "ff_client_resolve_execution_flow_id: flow_id_out is required");
+	FFC_REQUIRE(c, flow_id_out != NULL, "flow_id_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	return ffc_scalar_text(c, &st_resolve, &p, flow_id_out);
@@ -737,8 +703,7 @@ ff_client_evaluate_flow_eligibility(ff_client *c, const char *execution_id,
 	};
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_evaluate_flow_eligibility: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	return FFC_RUN_ROW(c, &st_eligibility, &p, eligibility_field, out, NULL);
@@ -749,8 +714,7 @@ ff_client_get_flow_tag(ff_client *c, const char *flow_id, const char *key, char 
 {
 	ffc_params	p;
 
-	if (c == NULL || value_out == NULL)
-		return ffc_usage(c, "ff_client_get_flow_tag: value_out is required");
+	FFC_REQUIRE(c, value_out != NULL, "value_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	ffc_param_text(&p, key);
@@ -799,8 +763,7 @@ ff_client_project_flow_summary(ff_client *c, const char *flow_id, ff_flow_summar
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_project_flow_summary: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, flow_id);
 	return FFC_RUN_ROW(c, &st_summary, &p, summary_fields, out, NULL);

@@ -76,8 +76,8 @@ ff_handle_to_hex(const ff_handle *h, char **hex_out)
 	return FF_OK;
 }
 
-static int
-hexval(char c)
+int
+ffc_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -103,13 +103,13 @@ ff_handle_from_hex(const char *hex, ff_handle *out)
 	if (n == 0 || n % 2 != 0)
 		return FF_ERR_INVALID_INPUT;
 	for (size_t i = 0; i < n; i++)
-		if (hexval(hex[i]) < 0)
+		if (ffc_hexval(hex[i]) < 0)
 			return FF_ERR_INVALID_INPUT;
 	out->data = malloc(n / 2);
 	if (out->data == NULL)
 		return FF_ERR_OUT_OF_MEMORY;
 	for (size_t i = 0; i < n / 2; i++)
-		out->data[i] = (unsigned char) (hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+		out->data[i] = (unsigned char) (ffc_hexval(hex[2 * i]) << 4 | ffc_hexval(hex[2 * i + 1]));
 	out->len = n / 2;
 	return FF_OK;
 }

@@ -123,6 +123,9 @@ FFC_HIDDEN ff_status ffc_get_bool(ff_client *c, const PGresult *res, int row, in
 FFC_HIDDEN char *ffc_strdup(const char *s);
 FFC_HIDDEN void *ffc_calloc(size_t n, size_t size);
 
+/* ids.c: the value of a hex digit, -1 for anything else */
+FFC_HIDDEN int ffc_hexval(char c);
+
 /* errors.c */
 FFC_HIDDEN bool ffc_sqlstate_is_connection(const char *sqlstate);
 
@@ -136,6 +139,15 @@ FFC_HIDDEN bool ffc_sqlstate_is_connection(const char *sqlstate);
  * cannot drift apart.
  */
 FFC_HIDDEN ff_status ffc_usage(ff_client *c, const char *what);	/* FF_ERR_USAGE */
+/* FF_ERR_USAGE "<fn>: <what>" */
+FFC_HIDDEN ff_status ffc_usage_of(ff_client *c, const char *fn, const char *what);
+/* a call's argument check: FF_ERR_USAGE "<the call>: <what>" unless there is
+ * a client and cond holds */
+#define FFC_REQUIRE(c, cond, what) \
+	do { \
+		if ((c) == NULL || !(cond)) \
+			return ffc_usage_of(c, __func__, what); \
+	} while (0)
 FFC_HIDDEN ff_status ffc_oom(ff_client *c);	/* FF_ERR_OUT_OF_MEMORY */
 /* a handle as bytea (NULL handle or data: SQL NULL) */
 FFC_HIDDEN void ffc_param_handle(ffc_params *p, const ff_handle *h);
@@ -187,6 +199,9 @@ typedef struct ffc_field
 #define FFC_LEN(a)					(sizeof(a) / sizeof((a)[0]))
 #define FFC_NF(fields)				((int) FFC_LEN(fields))
 
+/* the name of enum value v in table (NULL out of range) */
+#define FFC_NAME_OF(table, v) \
+	((int) (v) >= 0 && (size_t) (v) < FFC_LEN(table) ? (table)[(int) (v)] : NULL)
 /* the index of name in names[0..n) (NULL entries never match), or -1 */
 FFC_HIDDEN int ffc_name_index(const char *const *names, size_t n, const char *name);
 FFC_HIDDEN ff_status ffc_get_texts(ff_client *c, const PGresult *res, int row, int col,

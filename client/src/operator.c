@@ -231,8 +231,7 @@ ff_client_claim_for_worker(ff_client *c, const char *const *lanes, size_t n_lane
 {
 	ffc_params	p;
 
-	if (c == NULL || a == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_claim_for_worker: args and out are required");
+	FFC_REQUIRE(c, a != NULL && out != NULL, "args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text_array(&p, lanes, n_lanes);
 	param_grant_worker(&p, a);
@@ -245,8 +244,7 @@ ff_client_issue_claim_grant(ff_client *c, const char *execution_id, const ff_gra
 {
 	ffc_params	p;
 
-	if (c == NULL || a == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_issue_claim_grant: args and out are required");
+	FFC_REQUIRE(c, a != NULL && out != NULL, "args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	param_grant_worker(&p, a);
@@ -297,8 +295,7 @@ ff_client_claim_execution(ff_client *c, const char *execution_id, const char *gr
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_claim_execution: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, grant_key);
@@ -315,8 +312,7 @@ ff_client_issue_grant_and_claim(ff_client *c, const char *execution_id, int64_t 
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_issue_grant_and_claim: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_int64_or_null(&p, lease_ttl_ms == 0 ? 30000 : lease_ttl_ms, false);
@@ -351,8 +347,7 @@ ff_client_issue_reclaim_grant(ff_client *c, const char *execution_id, const ff_g
 {
 	ffc_params	p;
 
-	if (c == NULL || a == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_issue_reclaim_grant: args and out are required");
+	FFC_REQUIRE(c, a != NULL && out != NULL, "args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	param_grant_worker(&p, a);
@@ -371,8 +366,7 @@ ff_client_reclaim_execution(ff_client *c, const char *execution_id, const char *
 	ff_status	s;
 	bool		row;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_reclaim_execution: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, grant_key);
@@ -394,8 +388,7 @@ ff_client_claim_from_resume_grant(ff_client *c, const char *grant_key, const cha
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_claim_from_resume_grant: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, grant_key);
 	ffc_param_text(&p, worker_id);
@@ -429,8 +422,7 @@ ff_client_scan_eligible_executions(ff_client *c, const char *lane_id, const char
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_scan_eligible_executions: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, lane_id);
 	ffc_param_text(&p, partition_key);
@@ -457,8 +449,7 @@ ff_client_block_route(ff_client *c, const char *execution_id, const char *reason
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_block_route: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, reason_code);
@@ -472,8 +463,7 @@ ff_client_unblock_execution(ff_client *c, const char *execution_id,
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_unblock_execution: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, expected_blocking_reason);
@@ -553,8 +543,7 @@ ff_client_replay_execution(ff_client *c, const char *execution_id, const char *r
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_replay_execution: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, reason);
@@ -580,8 +569,7 @@ ff_client_revoke_lease(ff_client *c, const char *execution_id, const char *expec
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_revoke_lease: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, expected_lease_id);
@@ -659,8 +647,7 @@ ff_client_list_lane_states(ff_client *c, const char *cursor, int32_t max_results
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_lane_states: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, cursor);
 	ffc_param_int32_default(&p, max_results, 100);
@@ -687,8 +674,7 @@ ff_client_register_worker(ff_client *c, const ff_register_worker_args *a,
 {
 	ffc_params	p;
 
-	if (c == NULL || a == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_register_worker: args and out are required");
+	FFC_REQUIRE(c, a != NULL && out != NULL, "args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->worker_id);
 	ffc_param_text(&p, a->worker_instance_id);
@@ -705,8 +691,7 @@ ff_client_heartbeat_worker(ff_client *c, const char *worker_instance_id, const c
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_heartbeat_worker: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, worker_instance_id);
 	ffc_param_text(&p, ns);
@@ -773,8 +758,7 @@ ff_client_list_workers(ff_client *c, const char *ns, const char *cursor, int32_t
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_workers: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, ns);
 	ffc_param_text(&p, cursor);
@@ -809,8 +793,7 @@ ff_client_list_expired_leases(ff_client *c, int64_t as_of, int64_t after_expires
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_expired_leases: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_int64_or_null(&p, as_of, as_of == 0);
 	ffc_param_int64_or_null(&p, after_expires_at_ms,
@@ -846,8 +829,7 @@ ff_status
 ff_client_operator_events(ff_client *c, int64_t after_event_id, int32_t max_events,
 						  ff_operator_event_list *out)
 {
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_operator_events: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	return FFC_READ_EVENTS(c, &st_operator_events, event_fields, after_event_id, max_events, out);
 }
 

@@ -24,6 +24,14 @@ ffc_usage(ff_client *c, const char *what)
 }
 
 ff_status
+ffc_usage_of(ff_client *c, const char *fn, const char *what)
+{
+	if (c == NULL)
+		return FF_ERR_USAGE;
+	return ffc_set_error(c, FF_ERR_USAGE, "%s: %s", fn, what);
+}
+
+ff_status
 ffc_oom(ff_client *c)
 {
 	return ffc_set_error(c, FF_ERR_OUT_OF_MEMORY, "out of memory");

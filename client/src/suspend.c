@@ -281,8 +281,7 @@ ff_client_suspend(ff_client *c, const ff_handle *handle, const ff_suspend_args *
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (c == NULL || a == NULL)
-		return ffc_usage(c, "ff_client_suspend: args are required");
+	FFC_REQUIRE(c, a != NULL, "args are required");
 	ffc_params_init(&p);
 	ffc_param_handle(&p, handle);
 	params_suspend_args(&p, a);
@@ -298,8 +297,7 @@ ff_client_suspend_by_triple(ff_client *c, const ff_lease_triple *t, const ff_sus
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (c == NULL || t == NULL || a == NULL)
-		return ffc_usage(c, "ff_client_suspend_by_triple: fence and args are required");
+	FFC_REQUIRE(c, t != NULL && a != NULL, "fence and args are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, t->execution_id);
 	params_suspend_args(&p, a);
@@ -334,8 +332,7 @@ ff_client_create_waitpoint(ff_client *c, const ff_handle *handle, const char *wa
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_create_waitpoint: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_handle(&p, handle);
 	ffc_param_text(&p, waitpoint_key);
@@ -350,8 +347,7 @@ ff_client_read_waitpoint_token(ff_client *c, const char *partition_key, const ch
 {
 	ffc_params	p;
 
-	if (c == NULL || token_out == NULL)
-		return ffc_usage(c, "ff_client_read_waitpoint_token: token_out is required");
+	FFC_REQUIRE(c, token_out != NULL, "token_out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, waitpoint_id);
@@ -403,8 +399,7 @@ ff_client_list_pending_waitpoints(ff_client *c, const char *execution_id, const 
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_pending_waitpoints: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, execution_id);
 	ffc_param_text(&p, after);
@@ -454,8 +449,7 @@ ff_client_deliver_signal(ff_client *c, const ff_signal_args *a, ff_signal_result
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (c == NULL || a == NULL)
-		return ffc_usage(c, "ff_client_deliver_signal: args are required");
+	FFC_REQUIRE(c, a != NULL, "args are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->execution_id);
 	ffc_param_text(&p, a->waitpoint_id);
@@ -485,8 +479,7 @@ ff_client_deliver_approval(ff_client *c, const ff_approval_args *a, ff_signal_re
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	if (c == NULL || a == NULL)
-		return ffc_usage(c, "ff_client_deliver_approval: args are required");
+	FFC_REQUIRE(c, a != NULL, "args are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->execution_id);
 	ffc_param_text(&p, a->lane_id);
@@ -524,8 +517,7 @@ ff_client_observe_signals(ff_client *c, const ff_handle *handle, bool all_signal
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_observe_signals: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_handle(&p, handle);
 	ffc_param_text(&p, all_signals ? "true" : "false");
@@ -557,8 +549,7 @@ ff_client_claim_resumed(ff_client *c, const ff_claim_resumed_args *a, ff_resumed
 {
 	ffc_params	p;
 
-	if (c == NULL || a == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_claim_resumed: args and out are required");
+	FFC_REQUIRE(c, a != NULL && out != NULL, "args and out are required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, a->execution_id);
 	ffc_param_text(&p, a->worker_id);
@@ -638,8 +629,7 @@ ff_client_list_suspended(ff_client *c, const char *partition_key, const char *cu
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_suspended: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	ffc_param_text(&p, partition_key);
 	ffc_param_text(&p, cursor);
@@ -727,8 +717,7 @@ ff_client_list_hmac_kids(ff_client *c, ff_hmac_kid_list *out)
 {
 	ffc_params	p;
 
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_list_hmac_kids: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	ffc_params_init(&p);
 	return FFC_RUN_LIST(c, &st_list_kids, &p, kid_fields, out);
 }
@@ -739,8 +728,7 @@ ff_client_waitpoint_token_sign(ff_client *c, const void *secret, size_t secret_l
 {
 	ffc_params	p;
 
-	if (c == NULL || token_out == NULL)
-		return ffc_usage(c, "ff_client_waitpoint_token_sign: token_out is required");
+	FFC_REQUIRE(c, token_out != NULL, "token_out is required");
 	ffc_params_init(&p);
 	ffc_param_bytes(&p, secret, secret_len, secret == NULL);
 	ffc_param_text(&p, kid);
@@ -755,8 +743,7 @@ ff_client_waitpoint_token_check(ff_client *c, const void *secret, size_t secret_
 {
 	ffc_params	p;
 
-	if (c == NULL || verdict_out == NULL)
-		return ffc_usage(c, "ff_client_waitpoint_token_check: verdict_out is required");
+	FFC_REQUIRE(c, verdict_out != NULL, "verdict_out is required");
 	ffc_params_init(&p);
 	ffc_param_bytes(&p, secret, secret_len, secret == NULL);
 	ffc_param_text(&p, kid);
@@ -807,8 +794,7 @@ ff_status
 ff_client_signal_events(ff_client *c, int64_t after_event_id, int32_t max_events,
 						ff_signal_event_list *out)
 {
-	if (c == NULL || out == NULL)
-		return ffc_usage(c, "ff_client_signal_events: out is required");
+	FFC_REQUIRE(c, out != NULL, "out is required");
 	return FFC_READ_EVENTS(c, &st_signal_events, signal_event_fields, after_event_id, max_events,
 						   out);
 }
