@@ -54,7 +54,10 @@ BINDIR=$("$PG_CONFIG" --bindir)
 export FF_TEST_DIR=${TORTURE_DIR:-/tmp/ff-torture-$MODE-$$}
 export FF_TEST_PORT=54399
 export FF_TEST_DB=torture
-export FF_TEST_EXTRA_CONF="flowfabric.reconcilers = on
+# synchronous_commit on (the test cluster turns it off for speed): the run
+# crashes the server and then counts what callers were told had committed
+export FF_TEST_EXTRA_CONF="synchronous_commit = on
+flowfabric.reconcilers = on
 flowfabric.launcher_interval_ms = 1000
 flowfabric.lease_expiry_interval_ms = 300
 flowfabric.delayed_promotion_interval_ms = 200
