@@ -1,11 +1,13 @@
 /*
  * internal.h - private declarations shared by the libflowfabric sources.
  *
- * Areas: core.c (connection, statement execution, result decoding), errors.c
- * (SQLSTATE -> ff_status table), ids.c (crc16, partitions, handle hex),
- * exec.c (lifecycle operations and reads), reconcile.c, events.c (outbox
- * readers and subscriptions), worker.c (worker runtime). Later areas add
- * their own file and statement definitions the same way.
+ * Areas: core.c (connection, statement execution, column decoding),
+ * result.c (what the calls share: argument checks, common parameters, field
+ * tables that decode reply rows into result structs), errors.c (SQLSTATE ->
+ * ff_status table), ids.c (crc16, partitions, handle hex), exec.c (lifecycle
+ * operations and reads), reconcile.c, events.c (outbox readers and
+ * subscriptions), worker.c (worker runtime). Later areas add their own file
+ * and statement definitions the same way.
  */
 #ifndef FLOWFABRIC_CLIENT_INTERNAL_H
 #define FLOWFABRIC_CLIENT_INTERNAL_H
@@ -262,8 +264,8 @@ FFC_HIDDEN ff_status ffc_run_list(ff_client *c, const ffc_stmt *st, ffc_params *
 	 ffc_run_list(c, st, p, fields, FFC_NF(fields), sizeof(*(l)->items), (void **) &(l)->items, \
 				  &(l)->count))
 
-/* An outbox reader (freeing nothing: it assembles its own parameters): the
- * events after the cursor, at most max_events (0: 100), into a new array */
+/* An outbox reader: the events after the cursor, at most max_events (0:
+ * 100), into a new array */
 FFC_HIDDEN ff_status ffc_read_events(ff_client *c, const ffc_stmt *st, const ffc_field *f,
 									 int nf, size_t item_size, int64_t after_event_id,
 									 int32_t max_events, void **items, size_t *count);
@@ -285,7 +287,6 @@ FFC_HIDDEN ff_status ffc_run_discard(ff_client *c, const ffc_stmt *st, ffc_param
  * default) and returns how many things it changed; *changed may be NULL. */
 FFC_HIDDEN ff_status ffc_reconcile(ff_client *c, const ffc_stmt *st, int32_t batch_size,
 								   int32_t *changed);
-
 
 /* time helpers (core.c) */
 FFC_HIDDEN int64_t ffc_monotonic_ms(void);
