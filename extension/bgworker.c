@@ -24,6 +24,14 @@
  * tables, so the status costs no WAL and no vacuum; it starts empty at every
  * server start.
  *
+ * The worker also sends the outbox notifications of flowfabric.notify =
+ * deferred (notify.c): committing transactions OR their channels into the
+ * slot's notify_pending and set the latch; the worker sends one NOTIFY per
+ * pending channel in a short transaction of its own, at most every
+ * FF_NOTIFY_MIN_GAP_MS, while it sleeps and between reconcilers (never in the
+ * middle of a batch). Such a wake-up does not run the reconcilers: only a
+ * commit that asks for it (due_wake), a setting change or a stop request does.
+ *
  * A worker keeps its database busy, which would make DROP DATABASE, ALTER
  * DATABASE ... RENAME / SET TABLESPACE and CREATE DATABASE ... TEMPLATE fail
  * ("being accessed by other users"); a ProcessUtility hook stops the worker
@@ -71,6 +79,7 @@
 #include "utils/timestamp.h"
 
 #include "bgworker.h"
+#include "notify.h"
 
 /*
  * The reconcilers. Adding one is one line: its name (status rows and the
@@ -144,6 +153,15 @@ static int	ff_reconciler_interval_ms[FF_NUM_RECONCILERS];
 /* A started worker that has not attached by then is counted as failed. */
 #define FF_START_TIMEOUT_MS		60000
 #define FF_ERROR_LEN			256
+/*
+ * Deferred notifications: at most one send per gap (the channels of every
+ * commit in between share it); how long a stopping worker waits for
+ * transactions that are committing with a ticket on its slot; how long it
+ * waits before trying again after a send failed (e.g. a full notify queue).
+ */
+#define FF_NOTIFY_MIN_GAP_MS	2
+#define FF_NOTIFY_DRAIN_WAIT_MS 500
+#define FF_NOTIFY_RETRY_MS		1000
 
 typedef struct FFRunStats
 {
@@ -189,6 +207,19 @@ typedef struct FFDbSlot
 	TimestampTz paused_until;
 	/* Engine-clock ms of the next wake-up; 0 none; PG_UINT64_MAX awake. */
 	pg_atomic_uint64 wake_at_ms;
+	/* 1: a commit wrote an earlier due time (or dropped the extension) */
+	pg_atomic_uint32 due_wake;
+	/*
+	 * Deferred notifications (notify.c). notify_db is the database whose
+	 * transactions may defer to this worker (set while it runs, else
+	 * InvalidOid); notify_pending the channel bits committed and not yet
+	 * sent; notify_inflight the transactions between the PRE_COMMIT check of
+	 * notify_db and posting their bits. notify_inflight counts tickets on the
+	 * slot index, so free_slot leaves it alone.
+	 */
+	pg_atomic_uint32 notify_db;
+	pg_atomic_uint32 notify_pending;
+	pg_atomic_uint32 notify_inflight;
 	FFRunStats	stats[FF_NUM_RECONCILERS];
 } FFDbSlot;
 
@@ -337,6 +368,10 @@ ff_bgw_shmem_startup(void)
 		{
 			ff_bgw->slots[i].procno = -1;
 			pg_atomic_init_u64(&ff_bgw->slots[i].wake_at_ms, 0);
+			pg_atomic_init_u32(&ff_bgw->slots[i].due_wake, 0);
+			pg_atomic_init_u32(&ff_bgw->slots[i].notify_db, InvalidOid);
+			pg_atomic_init_u32(&ff_bgw->slots[i].notify_pending, 0);
+			pg_atomic_init_u32(&ff_bgw->slots[i].notify_inflight, 0);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -369,6 +404,10 @@ free_slot(FFDbSlot *slot)
 	slot->started_at = 0;
 	slot->paused_until = 0;
 	pg_atomic_write_u64(&slot->wake_at_ms, 0);
+	pg_atomic_write_u32(&slot->due_wake, 0);
+	pg_atomic_write_u32(&slot->notify_db, InvalidOid);
+	/* stragglers of a worker that died mid-commit, for a database without one now */
+	pg_atomic_write_u32(&slot->notify_pending, 0);
 	memset(slot->stats, 0, sizeof(slot->stats));
 }
 
@@ -474,6 +513,11 @@ reconciler_exit_cb(int code, Datum arg)
 	LWLockAcquire(ff_bgw->lock, LW_EXCLUSIVE);
 	if (slot->pid == MyProcPid)
 	{
+		/*
+		 * Commits from now on NOTIFY themselves; channels that transactions
+		 * already committing post here wait for the next worker.
+		 */
+		pg_atomic_write_u32(&slot->notify_db, InvalidOid);
 		slot->pid = 0;
 		slot->procno = -1;
 		if (slot->exit_reason == FF_EXIT_NONE)
@@ -677,6 +721,89 @@ run_batch(int i, int32 batch, char **error)
 	return changed;
 }
 
+/* No deferred notifications are sent before this (coalescing, back-off). */
+static TimestampTz notify_next_at = 0;
+
+/*
+ * send_notifications sends one NOTIFY per channel that committed
+ * transactions left pending in the slot, in a short transaction of its own;
+ * unless forced, not sooner than FF_NOTIFY_MIN_GAP_MS after the last send
+ * (the channels then stay pending).
+ */
+static void
+send_notifications(bool force)
+{
+	FFDbSlot   *slot = MY_SLOT;
+	MemoryContext cxt = CurrentMemoryContext;
+	TimestampTz now;
+	volatile uint32 channels;
+
+	if (pg_atomic_read_u32(&slot->notify_pending) == 0)
+		return;
+	now = GetCurrentTimestamp();
+	if (!force && now < notify_next_at)
+		return;
+	channels = pg_atomic_exchange_u32(&slot->notify_pending, 0);
+	if (channels == 0)
+		return;
+	notify_next_at = TimestampTzPlusMilliseconds(now, FF_NOTIFY_MIN_GAP_MS);
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	pgstat_report_activity(STATE_RUNNING, "flowfabric: sending deferred notifications");
+	PG_TRY();
+	{
+		/*
+		 * A wake-up needs no durability (a crash disconnects every listener),
+		 * and waiting for the flush would hold the cluster-wide notify lock.
+		 */
+		(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
+		ff_notify_send_channels(channels);
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		pfree(report_error("sending deferred notifications"));
+		/* e.g. the notification queue is full: keep them for a later try */
+		pg_atomic_fetch_or_u32(&slot->notify_pending, channels);
+		notify_next_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), FF_NOTIFY_RETRY_MS);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/*
+ * notify_drain is the last thing a worker leaving between transactions does
+ * for notifications: new commits stop deferring to it, it waits (up to
+ * FF_NOTIFY_DRAIN_WAIT_MS) for those that already hold a ticket on the slot
+ * to post their channels, and sends everything pending. Other exits only
+ * clear notify_db (reconciler_exit_cb); what stragglers post then waits for
+ * the next worker of the database.
+ */
+static void
+notify_drain(void)
+{
+	FFDbSlot   *slot = MY_SLOT;
+	TimestampTz start;
+
+	/* Pairs with the barrier of the fetch-add in ff_bgw_notify_begin. */
+	pg_atomic_write_u32(&slot->notify_db, InvalidOid);
+	pg_memory_barrier();
+	start = GetCurrentTimestamp();
+	while (pg_atomic_read_u32(&slot->notify_inflight) != 0 &&
+		   !TimestampDifferenceExceeds(start, GetCurrentTimestamp(), FF_NOTIFY_DRAIN_WAIT_MS))
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		worker_check_interrupts();
+	}
+	send_notifications(true);
+}
+
 /*
  * run_reconciler runs reconciler i: batches while they come back full, up to
  * FF_MAX_BATCHES_PER_RUN (then it is due again at once, after the others).
@@ -703,6 +830,7 @@ run_reconciler(int i)
 		if (!full || MY_SLOT->stop_requested)
 			break;
 		worker_check_interrupts();
+		send_notifications(false);
 	}
 	rs->backlog = full && error == NULL;
 	record_run(i, started, rows, error);
@@ -783,6 +911,50 @@ next_run_ms(int i)
 	return next;
 }
 
+/*
+ * worker_sleep waits until wake (engine-clock ms), sending deferred
+ * notifications as they are posted. It returns early when a commit asks for
+ * a reconciler run (due_wake), the configuration is to be reloaded or the
+ * worker is asked to stop; posted notifications alone do not end the sleep.
+ */
+static void
+worker_sleep(int64 wake)
+{
+	FFDbSlot   *slot = MY_SLOT;
+
+	for (;;)
+	{
+		int64		now;
+		long		timeout;
+
+		send_notifications(false);
+		now = ff_now_ms();
+		if (wake <= now)
+			return;
+		timeout = (long) Min(wake - now, LONG_MAX);
+		if (pg_atomic_read_u32(&slot->notify_pending) != 0)
+		{
+			TimestampTz ts = GetCurrentTimestamp();
+			long		gap = notify_next_at > ts ? (long) ((notify_next_at - ts + 999) / 1000) : 1;
+
+			/*
+			 * Channels wait out the coalescing gap. Not watching the latch
+			 * meanwhile lets the commits that set it pile up instead of
+			 * waking us once each; it is looked at right after.
+			 */
+			(void) WaitLatch(NULL, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Min(timeout, gap),
+							 PG_WAIT_EXTENSION);
+		}
+		else
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout,
+							 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		worker_check_interrupts();
+		if (ConfigReloadPending || slot->stop_requested || pg_atomic_read_u32(&slot->due_wake) != 0)
+			return;
+	}
+}
+
 void
 ff_reconciler_main(Datum main_arg)
 {
@@ -845,6 +1017,8 @@ ff_reconciler_main(Datum main_arg)
 	slot->ever_ran = true;
 	slot->started_at = GetCurrentTimestamp();
 	LWLockRelease(ff_bgw->lock);
+	/* From here on, transactions of this database may defer notifications to us. */
+	pg_atomic_write_u32(&slot->notify_db, MyDatabaseId);
 
 	ereport(LOG, (errmsg("flowfabric reconciler started for database \"%s\"", my_dbname)));
 
@@ -857,10 +1031,11 @@ ff_reconciler_main(Datum main_arg)
 
 		/*
 		 * Until the next wake-up time is published below, every commit that
-		 * writes a due time sets our latch: it may be invisible to the
-		 * snapshots taken in this round.
+		 * writes a due time sets our latch (and due_wake): it may be
+		 * invisible to the snapshots taken in this round.
 		 */
 		pg_atomic_write_u64(&slot->wake_at_ms, PG_UINT64_MAX);
+		pg_atomic_write_u32(&slot->due_wake, 0);
 		pg_memory_barrier();
 		ResetLatch(MyLatch);
 		worker_check_interrupts();
@@ -873,15 +1048,23 @@ ff_reconciler_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		if (!ff_reconcilers_enabled)
+		{
+			notify_drain();
 			reconciler_exit(FF_EXIT_DISABLED);
+		}
 		if (slot->stop_requested)
+		{
+			notify_drain();
 			reconciler_exit(FF_EXIT_ASKED);
+		}
 
+		send_notifications(false);
 		for (int i = 0; i < (int) FF_NUM_RECONCILERS; i++)
 		{
 			if (ff_now_ms() >= next_run_ms(i))
 				run_reconciler(i);
 			worker_check_interrupts();
+			send_notifications(false);
 		}
 		compute_due_times();
 
@@ -892,9 +1075,7 @@ ff_reconciler_main(Datum main_arg)
 		pg_atomic_write_u64(&slot->wake_at_ms, (uint64) Max(wake, 1));
 		pg_memory_barrier();
 
-		if (wake > now)
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 (long) (wake - now), PG_WAIT_EXTENSION);
+		worker_sleep(wake);
 	}
 }
 
@@ -1546,8 +1727,13 @@ ff_bgw_xact_callback(XactEvent event, void *arg)
 					/* Unlocked reads: a stale value costs a spurious or a late wake-up. */
 					if (s->dboid != MyDatabaseId || procno < 0)
 						continue;
-					if (pending_worker_wake || due < pg_atomic_read_u64(&s->wake_at_ms))
+					/* due_wake: the worker's own commits are covered by its next round */
+					if ((pending_worker_wake || due < pg_atomic_read_u64(&s->wake_at_ms)) &&
+						procno != MyProc->pgprocno)
+					{
+						pg_atomic_write_u32(&s->due_wake, 1);
 						set_latch_of(procno);
+					}
 				}
 			}
 			if (pending_probe)
@@ -1614,6 +1800,69 @@ ff_reconciler_wake(PG_FUNCTION_ARGS)
 		}
 	}
 	return PointerGetDatum(tuple);
+}
+
+/* ------------------------------------------------------------------------
+ * Deferred notifications: the committing side (notify.c)
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * ff_bgw_notify_worker_slot returns the slot of a reconciler worker taking
+ * deferred notifications for this database, -1 if none. Unlocked: notify_db
+ * is one atomic word, set by the worker while it runs.
+ */
+int
+ff_bgw_notify_worker_slot(void)
+{
+	if (ff_bgw == NULL || !OidIsValid(MyDatabaseId))
+		return -1;
+	for (int i = 0; i < ff_bgw->nslots; i++)
+		if (pg_atomic_read_u32(&ff_bgw->slots[i].notify_db) == MyDatabaseId)
+			return i;
+	return -1;
+}
+
+/*
+ * ff_bgw_notify_begin takes a ticket on the slot of this database's worker
+ * and returns the slot, or -1 if no worker takes deferred notifications (any
+ * more). The fetch-add is a full barrier: either notify_drain sees the
+ * ticket and waits for ff_bgw_notify_post, or we see notify_db cleared.
+ */
+int
+ff_bgw_notify_begin(void)
+{
+	int			idx = ff_bgw_notify_worker_slot();
+	FFDbSlot   *s;
+
+	if (idx < 0)
+		return -1;
+	s = &ff_bgw->slots[idx];
+	pg_atomic_fetch_add_u32(&s->notify_inflight, 1);
+	if (pg_atomic_read_u32(&s->notify_db) == MyDatabaseId)
+		return idx;
+	pg_atomic_fetch_sub_u32(&s->notify_inflight, 1);
+	return -1;
+}
+
+/*
+ * ff_bgw_notify_post adds the channels of a committed transaction (none
+ * after an abort) to the slot, returns the ticket and wakes the worker.
+ */
+void
+ff_bgw_notify_post(int slot_index, uint32 channels)
+{
+	FFDbSlot   *s = &ff_bgw->slots[slot_index];
+
+	if (channels != 0)
+		pg_atomic_fetch_or_u32(&s->notify_pending, channels);
+	pg_atomic_fetch_sub_u32(&s->notify_inflight, 1);
+	if (channels != 0)
+	{
+		volatile int procno = s->procno;
+
+		set_latch_of(procno);
+	}
 }
 
 /* ------------------------------------------------------------------------

@@ -19,6 +19,17 @@ extern int	ff_launcher_interval_ms;
  */
 extern void ff_bgworker_init(void);
 
+/*
+ * Deferred notifications (notify.c): the slot of this database's worker if
+ * one takes them (-1 if none); a ticket on it for a committing transaction
+ * (ff_bgw_notify_begin at PRE_COMMIT, -1 if no worker any more); and, at
+ * commit or abort, the channel bits to add (0 after an abort) returning the
+ * ticket and waking the worker.
+ */
+extern int	ff_bgw_notify_worker_slot(void);
+extern int	ff_bgw_notify_begin(void);
+extern void ff_bgw_notify_post(int slot_index, uint32 channels);
+
 /* Entry points named in BackgroundWorker.bgw_function_name. */
 extern PGDLLEXPORT void ff_launcher_main(Datum main_arg);
 extern PGDLLEXPORT void ff_reconciler_main(Datum main_arg);

@@ -27,7 +27,15 @@
 
 /* guc.c: settings and the engine clock */
 extern int	ff_clock_offset_ms;
-extern bool ff_notify_enabled;
+
+/* flowfabric.notify: how outbox events are announced (notify.c) */
+typedef enum FFNotifyMode
+{
+	FF_NOTIFY_OFF = 0,			/* not at all: subscribers poll */
+	FF_NOTIFY_DEFERRED,			/* after commit, coalesced, by the reconciler worker */
+	FF_NOTIFY_IMMEDIATE			/* NOTIFY in the transaction, event id as payload */
+} FFNotifyMode;
+extern int	ff_notify_mode;
 extern int	ff_max_payload_bytes;
 extern int64 ff_now_ms(void);
 
@@ -330,6 +338,7 @@ extern bool ff_policy_should_retry(const FFPolicy *policy, const char *category,
 /* outbox.c: completion and lease events, and what every outbox shares */
 extern int64 ff_next_event_id(void);
 extern int64 ff_event_delivery_horizon(void);
+/* notify.c: announces an outbox event on its channel (flowfabric.notify) */
 extern void ff_notify_event(const char *channel, int64 event_id);
 extern Datum ff_read_events(FunctionCallInfo fcinfo, SPIPlanPtr *cache, const char *sql);
 extern void ff_emit_completion(const FFExecRow *exec, const char *outcome, int64 now);

@@ -25,8 +25,25 @@ PG_MODULE_MAGIC;
  */
 int			ff_clock_offset_ms = 0;
 
-/* NOTIFY on every outbox insert; off leaves subscribers to poll. */
-bool		ff_notify_enabled = true;
+/*
+ * How outbox events are announced (notify.c). The synonyms keep the setting's
+ * boolean spellings from before it had three values: on means deferred.
+ */
+int			ff_notify_mode = FF_NOTIFY_DEFERRED;
+
+static const struct config_enum_entry ff_notify_options[] = {
+	{"deferred", FF_NOTIFY_DEFERRED, false},
+	{"immediate", FF_NOTIFY_IMMEDIATE, false},
+	{"off", FF_NOTIFY_OFF, false},
+	{"on", FF_NOTIFY_DEFERRED, true},
+	{"true", FF_NOTIFY_DEFERRED, true},
+	{"yes", FF_NOTIFY_DEFERRED, true},
+	{"1", FF_NOTIFY_DEFERRED, true},
+	{"false", FF_NOTIFY_OFF, true},
+	{"no", FF_NOTIFY_OFF, true},
+	{"0", FF_NOTIFY_OFF, true},
+	{NULL, 0, false}
+};
 
 /* Upper bound for input payloads, results and failure details. */
 int			ff_max_payload_bytes = 16 * 1024 * 1024;
@@ -48,11 +65,15 @@ _PG_init(void)
 							GUC_UNIT_MS | GUC_SUPERUSER_ONLY,
 							NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("flowfabric.notify",
-							 "Sends NOTIFY ff_completion / ff_lease_event for every outbox event.",
-							 NULL,
-							 &ff_notify_enabled,
-							 true,
+	DefineCustomEnumVariable("flowfabric.notify",
+							 "How outbox events are announced with NOTIFY: deferred, immediate or off.",
+							 "deferred: the database's reconciler worker sends one NOTIFY per channel "
+							 "shortly after commit (payload \"deferred\"), or the transaction itself "
+							 "if no worker runs; immediate: every event in its transaction, with the "
+							 "event id as payload; off: none.",
+							 &ff_notify_mode,
+							 FF_NOTIFY_DEFERRED,
+							 ff_notify_options,
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);

@@ -52,12 +52,7 @@ ff_next_event_id(void)
 	return (int64) ((U64FromFullTransactionId(fxid) << EVENT_SEQ_BITS) | seq++);
 }
 
-void
-ff_notify_event(const char *channel, int64 event_id)
-{
-	if (ff_notify_enabled)
-		Async_Notify(channel, psprintf(INT64_FORMAT, event_id));
-}
+/* ff_notify_event, which announces the events below, is in notify.c. */
 
 void
 ff_emit_completion(const FFExecRow *exec, const char *outcome, int64 now)

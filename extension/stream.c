@@ -615,7 +615,7 @@ ff_append_frame(PG_FUNCTION_ARGS)
 	meta_store(&f.handle.key, attempt_index, &m);
 
 	frame_id = psprintf(INT64_FORMAT "-%d", ts_ms, seq);
-	if (ff_notify_enabled)
+	if (ff_notify_mode != FF_NOTIFY_OFF)
 		Async_Notify(ff_stream_channel(&f.handle.key, attempt_index), frame_id);
 
 	values[0] = CStringGetTextDatum(frame_id);
@@ -657,7 +657,7 @@ ff_stream_attempt_ended(const FFExecRow *exec, const FFAttemptRow *attempt, int6
 void
 ff_stream_closed(const FFExecKey *key, int32 attempt_index)
 {
-	if (ff_notify_enabled)
+	if (ff_notify_mode != FF_NOTIFY_OFF)
 		Async_Notify(ff_stream_channel(key, attempt_index), "closed");
 }
 
