@@ -200,8 +200,7 @@ ff_fence_lock(bytea *raw, FFFence *f)
 						h->execution_id, h->attempt_index)));
 
 	/* flows, budgets and quotas read tables: their transitions write at once */
-	if (!ff_exec_writes_stageable(&f->exec))
-		(void) ff_writes_pause();
+	ff_writes_hold(&f->exec);
 
 	f->same_lease = memcmp(&f->attempt.lease_id, &h->lease_id, sizeof(pg_uuid_t)) == 0 &&
 		memcmp(&f->attempt.attempt_id, &h->attempt_id, sizeof(pg_uuid_t)) == 0 &&

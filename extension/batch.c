@@ -544,7 +544,7 @@ run_batch(BatchOp op, const char *fn, BatchItem *items, int n, MemoryContext cxt
 		{
 			process(op, it, cxt);
 			/* an element of a flow, budget or quota wrote at once */
-			ff_writes_resume(true);
+			ff_writes_resume();
 		}
 	}
 	ff_writes_end();

@@ -281,18 +281,18 @@ ff_claim(PG_FUNCTION_ARGS)
 			FFAttemptRow attempt;
 			Datum		values[6];
 			bool		nulls[6] = {false, false, false, false, false, false};
+			bool		leased;
 
 			ff_exec_from_tuple(tuple, candidates->tupdesc, &exec);
-			if (!ff_exec_writes_stageable(&exec))
-				(void) ff_writes_pause();
+			ff_writes_hold(&exec);
 			/* budgets and quotas may hold it back (budget_admission.c) */
-			if (!ff_admission_admit(&exec, req.now) || !claim_one(&exec, &attempt, &req))
+			leased = ff_admission_admit(&exec, req.now) && claim_one(&exec, &attempt, &req);
+			ff_writes_resume();
+			if (!leased)
 			{
-				ff_writes_resume(true);
 				capped = true;
 				continue;
 			}
-			ff_writes_resume(true);
 			values[0] = PointerGetDatum(make_handle(&exec, &attempt, &req));
 			values[1] = CStringGetTextDatum(ff_format_execution_id(&exec.key));
 			values[2] = Int32GetDatum(attempt.attempt_index);

@@ -195,7 +195,7 @@ typedef struct PartRows
 /* The key a staged row is found by (padding zeroed: the hash covers it). */
 typedef struct StagedKey
 {
-	int32		part;			/* its dedup group: the attempt parts share one */
+	int32		part;			/* its dedup group: insert and update of one table share one */
 	int32		attempt_index;
 	int16		partition;
 	pg_uuid_t	uuid;
@@ -241,14 +241,36 @@ dedup_group(FFWritePart part)
 }
 
 static void
-make_key(FFWritePart part, Datum *values, StagedKey *key)
+row_key(int group, const FFExecKey *exec, int32 attempt_index, StagedKey *key)
 {
 	memset(key, 0, sizeof(*key));
-	key->part = dedup_group(part);
-	key->partition = DatumGetInt16(values[0]);
-	key->uuid = *DatumGetUUIDP(values[1]);
-	if (part_defs[part].nkey == 3)
-		key->attempt_index = DatumGetInt32(values[2]);
+	key->part = group;
+	key->partition = exec->partition;
+	key->uuid = exec->uuid;
+	key->attempt_index = attempt_index;
+}
+
+static void
+make_key(FFWritePart part, Datum *values, StagedKey *key)
+{
+	FFExecKey	exec;
+
+	exec.partition = DatumGetInt16(values[0]);
+	exec.uuid = *DatumGetUUIDP(values[1]);
+	row_key(dedup_group(part), &exec,
+			part_defs[part].nkey == 3 ? DatumGetInt32(values[2]) : 0, key);
+}
+
+/* key_table creates a hash of StagedKey-keyed entries in cxt. */
+static HTAB *
+key_table(const char *name, Size entrysize, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(StagedKey);
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cxt;
+	return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
 /* The storage of the built-in types the parts use, without catalog lookups. */
@@ -336,8 +358,9 @@ typedef struct WritePlan
 
 /*
  * write_plan returns the saved plan writing the parts in mask (those in
- * singles with one row): a CTE per part, then one row with each part's
- * count and the ordinals of the streams closed. Generic plans: the shape
+ * singles with one row): a CTE per part, then a (part, ordinal) row for
+ * every row written (counted against what was staged; the stream part's
+ * ordinals name the streams closed). Generic plans: the shape
  * never depends on the values, and custom planning would cost more than the
  * statement.
  */
@@ -433,6 +456,7 @@ write_rows(PartRows *parts, int64 *counts)
 	char	   *argnulls;
 	SPIPlanPtr	plan;
 
+	memset(counts, 0, sizeof(int64) * FF_WRITE_NPARTS);
 	for (int p = 0; p < FF_WRITE_NPARTS; p++)
 		if (parts[p].n > 0)
 		{
@@ -489,7 +513,6 @@ write_rows(PartRows *parts, int64 *counts)
 	}
 
 	ff_execute(plan, args, argnulls, false, 0);
-	memset(counts, 0, sizeof(int64) * FF_WRITE_NPARTS);
 	for (uint64 k = 0; k < SPI_processed; k++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[k];
@@ -553,15 +576,7 @@ ff_write_stage(FFWritePart part, Datum *values, bool *nulls)
 		if (ws->keys != NULL && hash_search(ws->keys, &key, HASH_FIND, NULL) != NULL)
 			ff_writes_flush();
 		if (ws->keys == NULL)
-		{
-			HASHCTL		ctl;
-
-			ctl.keysize = sizeof(StagedKey);
-			ctl.entrysize = sizeof(StagedKey);
-			ctl.hcxt = ws->rows_cxt;
-			ws->keys = hash_create("flowfabric staged rows", 64, &ctl,
-								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		}
+			ws->keys = key_table("flowfabric staged rows", sizeof(StagedKey), ws->rows_cxt);
 		(void) hash_search(ws->keys, &key, HASH_ENTER, &found);
 	}
 
@@ -630,16 +645,12 @@ ff_writes_flush_key(const FFExecKey *key, int32 attempt_index)
 
 	if (current == NULL || current->keys == NULL)
 		return;
-	memset(&k, 0, sizeof(k));
-	k.part = FF_WRITE_EXECUTION;
-	k.partition = key->partition;
-	k.uuid = key->uuid;
+	row_key(FF_WRITE_EXECUTION, key, 0, &k);
 	if (hash_search(current->keys, &k, HASH_FIND, NULL) == NULL)
 	{
 		if (attempt_index < 0)
 			return;
-		k.part = FF_WRITE_ATTEMPT_INSERT;
-		k.attempt_index = attempt_index;
+		row_key(FF_WRITE_ATTEMPT_INSERT, key, attempt_index, &k);
 		if (hash_search(current->keys, &k, HASH_FIND, NULL) == NULL)
 			return;
 	}
@@ -684,15 +695,8 @@ preload(StagedKey *key, const void *row, Size size)
 	if (current == NULL)
 		return;
 	if (current->preloaded == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(StagedKey);
-		ctl.entrysize = sizeof(PreloadedRow);
-		ctl.hcxt = current->cxt;
-		current->preloaded = hash_create("flowfabric preloaded rows", 64, &ctl,
-										 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		current->preloaded = key_table("flowfabric preloaded rows", sizeof(PreloadedRow),
+									   current->cxt);
 	entry = hash_search(current->preloaded, key, HASH_ENTER, NULL);
 	memcpy(&entry->row, row, size);
 }
@@ -710,16 +714,6 @@ take(StagedKey *key, void *row, Size size)
 	memcpy(row, &entry->row, size);
 	(void) hash_search(current->preloaded, key, HASH_REMOVE, NULL);
 	return true;
-}
-
-static void
-row_key(int group, const FFExecKey *exec, int32 attempt_index, StagedKey *key)
-{
-	memset(key, 0, sizeof(*key));
-	key->part = group;
-	key->partition = exec->partition;
-	key->uuid = exec->uuid;
-	key->attempt_index = attempt_index;
 }
 
 void
@@ -771,19 +765,6 @@ ff_writes_take_attempt(const FFExecKey *exec, int32 attempt_index, FFAttemptRow 
 }
 
 /*
- * ff_exec_writes_stageable: whether a transition of this execution may be
- * staged. A flow member's completion advances its flow, and budgets and
- * quotas keep their own books, by reading tables: those write at once.
- */
-bool
-ff_exec_writes_stageable(const FFExecRow *exec)
-{
-	FFAdmissionPolicy ap;
-
-	return !exec->has_flow && (exec->policy == NULL || !ff_admission_policy(exec->policy, &ap));
-}
-
-/*
  * ff_writes_begin opens a write scope in the current memory context; a
  * nested scope joins the open one. ff_writes_end flushes and closes it. An
  * error unwinds the scope with its memory context (nothing staged is
@@ -832,25 +813,27 @@ ff_writes_end(void)
 }
 
 /*
- * ff_writes_pause flushes and writes at once until ff_writes_resume: for
- * transitions whose side effects read tables (flows, budgets, quotas).
+ * ff_writes_hold: a transition of a flow member, or of an execution with
+ * budgets or quotas, has side effects that read tables (its flow, the
+ * budget and quota books), so it cannot be staged: the scope is flushed and
+ * writes at once until ff_writes_resume.
  */
-bool
-ff_writes_pause(void)
+void
+ff_writes_hold(const FFExecRow *exec)
 {
-	bool		was = current != NULL && current->staging;
+	FFAdmissionPolicy ap;
 
-	if (was)
-	{
-		ff_writes_flush();
-		current->staging = false;
-	}
-	return was;
+	if (current == NULL || !current->staging)
+		return;
+	if (!exec->has_flow && (exec->policy == NULL || !ff_admission_policy(exec->policy, &ap)))
+		return;
+	ff_writes_flush();
+	current->staging = false;
 }
 
 void
-ff_writes_resume(bool was_staging)
+ff_writes_resume(void)
 {
-	if (was_staging && current != NULL)
+	if (current != NULL)
 		current->staging = true;
 }

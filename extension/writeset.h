@@ -35,11 +35,10 @@ extern bool ff_writes_preloaded(const FFExecKey *exec, int32 attempt_index);
 extern bool ff_writes_take_execution(const FFExecKey *exec, FFExecRow *row);
 extern bool ff_writes_take_attempt(const FFExecKey *exec, int32 attempt_index,
 								   FFAttemptRow *row);
-extern bool ff_exec_writes_stageable(const FFExecRow *exec);
 extern void ff_writes_begin(void);
 extern void ff_writes_flush(void);
 extern void ff_writes_end(void);
-extern bool ff_writes_pause(void);
-extern void ff_writes_resume(bool was_staging);
+extern void ff_writes_hold(const FFExecRow *exec);
+extern void ff_writes_resume(void);
 
 #endif							/* FF_WRITESET_H */
