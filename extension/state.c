@@ -197,28 +197,60 @@ ff_intern_literal(const char *value)
 }
 
 /*
- * ff_state_vector_valid backs ff_execution's CHECK constraint: every
- * dimension in its alphabet, public_state the derived one, and terminal
- * exactly when there is a terminal outcome. One C call is much cheaper for
- * the executor than a constraint per column with long IN lists.
+ * The CHECK constraints of the hot tables call these C functions instead of
+ * holding IN lists and ranges: PostgreSQL re-reads and re-plans a table's CHECK
+ * expressions in every statement that writes the table, and a function call
+ * over a few columns is the cheapest expression to re-read (measured: 11 to
+ * 13% of a claim, completion or create; docs/performance.md).
  */
+static const char *const lease_event_types[] = {
+	"acquired", "renewed", "released", "expired", "revoked", "reclaimed", NULL
+};
+
+/*
+ * state_vector_valid: every dimension in its alphabet, public_state the
+ * derived one, and terminal exactly when there is a terminal outcome; the
+ * seven text arguments of fcinfo from argument `first` on.
+ */
+static bool
+state_vector_valid(FunctionCallInfo fcinfo, int first)
+{
+	char	   *phase = text_to_cstring(PG_GETARG_TEXT_PP(first));
+	char	   *eligibility = text_to_cstring(PG_GETARG_TEXT_PP(first + 2));
+	char	   *outcome = text_to_cstring(PG_GETARG_TEXT_PP(first + 4));
+
+	return in_alphabet(phase, lifecycle_phases) &&
+		in_alphabet(text_to_cstring(PG_GETARG_TEXT_PP(first + 1)), ownership_states) &&
+		in_alphabet(eligibility, eligibility_states) &&
+		in_alphabet(text_to_cstring(PG_GETARG_TEXT_PP(first + 3)), blocking_reasons) &&
+		in_alphabet(outcome, terminal_outcomes) &&
+		in_alphabet(text_to_cstring(PG_GETARG_TEXT_PP(first + 5)), attempt_states) &&
+		strcmp(text_to_cstring(PG_GETARG_TEXT_PP(first + 6)),
+			   ff_derive_public_state(phase, eligibility, outcome)) == 0 &&
+		(strcmp(phase, "terminal") == 0) == (strcmp(outcome, "none") != 0);
+}
+
 PG_FUNCTION_INFO_V1(ff_state_vector_valid_sql);
 Datum
 ff_state_vector_valid_sql(PG_FUNCTION_ARGS)
 {
-	char	   *phase = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *eligibility = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	char	   *outcome = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	PG_RETURN_BOOL(state_vector_valid(fcinfo, 0));
+}
 
-	PG_RETURN_BOOL(in_alphabet(phase, lifecycle_phases) &&
-				   in_alphabet(text_to_cstring(PG_GETARG_TEXT_PP(1)), ownership_states) &&
-				   in_alphabet(eligibility, eligibility_states) &&
-				   in_alphabet(text_to_cstring(PG_GETARG_TEXT_PP(3)), blocking_reasons) &&
-				   in_alphabet(outcome, terminal_outcomes) &&
-				   in_alphabet(text_to_cstring(PG_GETARG_TEXT_PP(5)), attempt_states) &&
-				   strcmp(text_to_cstring(PG_GETARG_TEXT_PP(6)),
-						  ff_derive_public_state(phase, eligibility, outcome)) == 0 &&
-				   (strcmp(phase, "terminal") == 0) == (strcmp(outcome, "none") != 0));
+/*
+ * ff_execution_row_valid backs ff_execution's CHECK constraint: the
+ * partition key and priority in range, and a well-formed state vector.
+ */
+PG_FUNCTION_INFO_V1(ff_execution_row_valid_sql);
+Datum
+ff_execution_row_valid_sql(PG_FUNCTION_ARGS)
+{
+	int16		partition = PG_GETARG_INT16(0);
+	int32		priority = PG_GETARG_INT32(1);
+
+	PG_RETURN_BOOL(partition >= 0 && partition < FF_NUM_FLOW_PARTITIONS &&
+				   priority >= 0 && priority <= FF_PRIORITY_MAX &&
+				   state_vector_valid(fcinfo, 2));
 }
 
 /* ff_attempt_state_valid backs ff_attempt's CHECK constraint. */
@@ -228,6 +260,27 @@ ff_attempt_state_valid_sql(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(in_alphabet(text_to_cstring(PG_GETARG_TEXT_PP(0)), attempt_types) &&
 				   in_alphabet(text_to_cstring(PG_GETARG_TEXT_PP(1)), attempt_lifecycles));
+}
+
+/* ff_lease_event_type_valid backs ff_lease_event's CHECK constraint. */
+PG_FUNCTION_INFO_V1(ff_lease_event_type_valid_sql);
+Datum
+ff_lease_event_type_valid_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(in_alphabet(text_to_cstring(PG_GETARG_TEXT_PP(0)), lease_event_types));
+}
+
+/*
+ * ff_completion_outcome_valid backs ff_completion_event's CHECK constraint:
+ * a terminal outcome (never "none").
+ */
+PG_FUNCTION_INFO_V1(ff_completion_outcome_valid_sql);
+Datum
+ff_completion_outcome_valid_sql(PG_FUNCTION_ARGS)
+{
+	char	   *outcome = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_BOOL(strcmp(outcome, "none") != 0 && in_alphabet(outcome, terminal_outcomes));
 }
 
 PG_FUNCTION_INFO_V1(ff_derive_public_state_sql);

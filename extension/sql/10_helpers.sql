@@ -66,10 +66,24 @@ CREATE FUNCTION ff_state_vector_valid(lifecycle_phase text, ownership_state text
                                       terminal_outcome text, attempt_state text,
                                       public_state text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'ff_state_vector_valid_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION ff_state_vector_valid(text, text, text, text, text, text, text) IS 'true for a well-formed state vector (the ff_execution CHECK constraint)';
+COMMENT ON FUNCTION ff_state_vector_valid(text, text, text, text, text, text, text) IS 'true for a well-formed state vector (part of the ff_execution CHECK constraint)';
 
 CREATE FUNCTION ff_attempt_state_valid(attempt_type text, attempt_lifecycle text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'ff_attempt_state_valid_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- The CHECK constraints of the hot tables (20_tables.sql): one C call each,
+-- which PostgreSQL re-reads per statement far faster than IN lists and ranges.
+CREATE FUNCTION ff_execution_row_valid(partition_key smallint, priority integer,
+                                       lifecycle_phase text, ownership_state text,
+                                       eligibility_state text, blocking_reason text,
+                                       terminal_outcome text, attempt_state text,
+                                       public_state text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ff_execution_row_valid_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ff_execution_row_valid(smallint, integer, text, text, text, text, text, text, text) IS 'true for a partition key and priority in range and a well-formed state vector (the ff_execution CHECK constraint)';
+CREATE FUNCTION ff_lease_event_type_valid(event_type text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ff_lease_event_type_valid_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ff_completion_outcome_valid(outcome text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ff_completion_outcome_valid_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION ff_server_time_ms() RETURNS bigint
     AS 'MODULE_PATHNAME', 'ff_server_time_ms_sql' LANGUAGE C VOLATILE PARALLEL SAFE;

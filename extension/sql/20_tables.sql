@@ -14,14 +14,14 @@ CREATE TABLE ff_lane (
 );
 
 CREATE TABLE ff_execution (
-    partition_key         smallint NOT NULL CHECK (partition_key BETWEEN 0 AND 255),
+    partition_key         smallint NOT NULL,
     execution_id          uuid     NOT NULL,
     lane_id               text     NOT NULL,
     namespace             text,
     execution_kind        text,
     creator_identity      text,
     flow_id               uuid,
-    priority              integer  NOT NULL CHECK (priority BETWEEN 0 AND 9000),
+    priority              integer  NOT NULL,
     required_capabilities text[]   NOT NULL DEFAULT '{}',
 
     -- the seven-dimension state vector (canonical snake_case alphabet)
@@ -61,10 +61,13 @@ CREATE TABLE ff_execution (
     deadline_at_ms      bigint,
 
     PRIMARY KEY (partition_key, execution_id),
-    -- canonical alphabet, derived public_state, terminal iff an outcome (state.c)
-    CONSTRAINT ff_execution_state_vector_valid CHECK
-        (ff_state_vector_valid(lifecycle_phase, ownership_state, eligibility_state,
-                               blocking_reason, terminal_outcome, attempt_state, public_state))
+    -- partition_key 0..255, priority 0..9000, canonical alphabet, derived
+    -- public_state, terminal iff an outcome: one C call (state.c), because
+    -- PostgreSQL re-reads a table's CHECK expressions in every statement
+    CONSTRAINT ff_execution_row_valid CHECK
+        (ff_execution_row_valid(partition_key, priority, lifecycle_phase, ownership_state,
+                                eligibility_state, blocking_reason, terminal_outcome,
+                                attempt_state, public_state))
 );
 
 -- Claim is one ordered range scan of this index per lane: highest priority,
@@ -130,8 +133,8 @@ CREATE TABLE ff_completion_event (
     partition_key  smallint NOT NULL,
     execution_id   uuid     NOT NULL,
     flow_id        uuid,
-    outcome        text     NOT NULL CHECK (outcome IN
-        ('success', 'failed', 'cancelled', 'expired', 'skipped')),
+    outcome        text     NOT NULL   -- success, failed, cancelled, expired, skipped
+        CONSTRAINT ff_completion_event_outcome_check CHECK (ff_completion_outcome_valid(outcome)),
     namespace      text,
     lane_id        text     NOT NULL,
     attempt_index  integer,
@@ -146,8 +149,9 @@ CREATE TABLE ff_lease_event (
     attempt_index      integer  NOT NULL,
     lease_id           uuid,
     lease_epoch        bigint   NOT NULL,
-    event_type         text     NOT NULL CHECK (event_type IN
-        ('acquired', 'renewed', 'released', 'expired', 'revoked', 'reclaimed')),
+    -- acquired, renewed, released, expired, revoked, reclaimed
+    event_type         text     NOT NULL
+        CONSTRAINT ff_lease_event_event_type_check CHECK (ff_lease_event_type_valid(event_type)),
     reason             text,
     worker_id          text,
     worker_instance_id text,

@@ -145,6 +145,9 @@ BEGIN ATOMIC
     ('ff_derive_public_state',         'ff_worker', 'pure'),
     ('ff_state_vector_valid',          'ff_worker', 'pure'),
     ('ff_attempt_state_valid',         'ff_worker', 'pure'),
+    ('ff_execution_row_valid',         'ff_worker', 'pure'),
+    ('ff_lease_event_type_valid',      'ff_worker', 'pure'),
+    ('ff_completion_outcome_valid',    'ff_worker', 'pure'),
     -- admin: the HMAC keystore, raw tokens and the token primitive
     ('ff_seed_waitpoint_hmac_secret',  'ff_admin', 'keystore'),
     ('ff_rotate_waitpoint_hmac_secret_all', 'ff_admin', 'keystore'),

@@ -2,7 +2,7 @@
 -- parsing and canonical form (§1.1), minting, lane and tag-key rules, and
 -- the derived public_state table (§3.2).
 BEGIN;
-SELECT plan(82);
+SELECT plan(92);
 
 ------------------------------------------------------------------------------
 -- CRC16/XMODEM and partitions
@@ -150,6 +150,31 @@ SELECT throws_ok($$UPDATE ff_execution SET lifecycle_phase = 'terminal', public_
                  '23514', NULL, 'terminal with terminal_outcome none violates the CHECK constraint');
 SELECT throws_ok($$UPDATE ff_execution SET ownership_state = 'borrowed' WHERE execution_id = '00000000-0000-4000-8000-000000001001'$$,
                  '23514', NULL, 'a value outside the canonical alphabet is rejected');
+SELECT throws_ok($$UPDATE ff_execution SET priority = 9001 WHERE execution_id = '00000000-0000-4000-8000-000000001001'$$,
+                 '23514', NULL, 'a priority above 9000 violates ff_execution_row_valid');
+SELECT throws_ok($$UPDATE ff_execution SET priority = -1 WHERE execution_id = '00000000-0000-4000-8000-000000001001'$$,
+                 '23514', NULL, 'a negative priority violates ff_execution_row_valid');
+SELECT throws_ok($$UPDATE ff_execution SET partition_key = 256 WHERE execution_id = '00000000-0000-4000-8000-000000001001'$$,
+                 '23514', NULL, 'a partition key above 255 violates ff_execution_row_valid');
+SELECT is((SELECT priority FROM ff_execution WHERE execution_id = '00000000-0000-4000-8000-000000001001'), 0,
+          'the rejected updates left the row as it was');
+SELECT ok(ff_execution_row_valid(255::smallint, 9000, 'runnable', 'unowned', 'eligible_now', 'waiting_for_worker',
+                                 'none', 'pending_first_attempt', 'waiting'), 'the bounds themselves are valid');
+
+-- the outbox tables' vocabularies
+SELECT ok(ff_lease_event_type_valid('reclaimed') AND NOT ff_lease_event_type_valid('acquire'),
+          'lease event types: the six, nothing else');
+SELECT ok(ff_completion_outcome_valid('skipped') AND NOT ff_completion_outcome_valid('none'),
+          'completion outcomes: the terminal outcomes, not none');
+SELECT throws_ok($$INSERT INTO ff_lease_event (event_id, partition_key, execution_id, attempt_index, lease_epoch,
+                                               event_type, occurred_at_ms)
+                   VALUES (-1, 100, '00000000-0000-4000-8000-000000001001', 0, 1, 'stolen', 0)$$,
+                 '23514', NULL, 'a lease event of an unknown type violates its CHECK constraint');
+SELECT throws_ok($$INSERT INTO ff_completion_event (event_id, partition_key, execution_id, outcome, lane_id, occurred_at_ms)
+                   VALUES (-1, 100, '00000000-0000-4000-8000-000000001001', 'none', 'tap10-check', 0)$$,
+                 '23514', NULL, 'a completion event with outcome none violates its CHECK constraint');
+SELECT is((SELECT count(*) FROM ff_lease_event WHERE event_id = -1) + (SELECT count(*) FROM ff_completion_event WHERE event_id = -1),
+          0::bigint, 'no event row was written');
 
 SELECT * FROM finish();
 ROLLBACK;

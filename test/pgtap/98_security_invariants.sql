@@ -76,7 +76,7 @@ SELECT is((SELECT array_agg(invariant || ' ' || object_id || ': ' || detail) FRO
 ------------------------------------------------------------------------------
 -- Break each invariant.
 ------------------------------------------------------------------------------
-ALTER TABLE ff_execution DROP CONSTRAINT ff_execution_state_vector_valid;
+ALTER TABLE ff_execution DROP CONSTRAINT ff_execution_row_valid;
 UPDATE ff_execution SET public_state = 'completed' WHERE execution_id = pg_temp.uid(1);
 SELECT ok(pg_temp.reported('state_vector_valid', pg_temp.id(1)), 'state_vector_valid: public_state not derived');
 UPDATE ff_execution SET ownership_state = 'leased' WHERE execution_id = pg_temp.uid(2);
