@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 
 #include "flowfabric.h"
+#include "bgworker.h"
 #include "budget.h"
 #include "stream.h"
 #include "writeset.h"
@@ -122,25 +123,34 @@ attempt_params(const FFAttemptRow *row, Datum *v, char *n)
 	v[21] = ff_text_datum(row->end_reason, &n[21]);
 }
 
-/* ff_attempt_insert and ff_attempt_store are staged inside a write scope. */
-void
-ff_attempt_insert(const FFAttemptRow *row)
+/*
+ * write_attempt stages an attempt row (inside a write scope), telling the
+ * reconciler about its due times: the lease expiry and the attempt timeout.
+ */
+static void
+write_attempt(FFWritePart part, const FFAttemptRow *row)
 {
 	Datum		v[ATTEMPT_NCOLS];
 	char		n[ATTEMPT_NCOLS + 1];
 
 	attempt_params(row, v, n);
-	ff_write_stage_spi(FF_WRITE_ATTEMPT_INSERT, v, n);
+	if (row->lease_expires_at_ms != FF_NULL_MS)
+		ff_bgw_note_due(row->lease_expires_at_ms);
+	if (row->timeout_at_ms != FF_NULL_MS)
+		ff_bgw_note_due(row->timeout_at_ms);
+	ff_write_stage_spi(part, v, n);
+}
+
+void
+ff_attempt_insert(const FFAttemptRow *row)
+{
+	write_attempt(FF_WRITE_ATTEMPT_INSERT, row);
 }
 
 void
 ff_attempt_store(const FFAttemptRow *row)
 {
-	Datum		v[ATTEMPT_NCOLS];
-	char		n[ATTEMPT_NCOLS + 1];
-
-	attempt_params(row, v, n);
-	ff_write_stage_spi(FF_WRITE_ATTEMPT_UPDATE, v, n);
+	write_attempt(FF_WRITE_ATTEMPT_UPDATE, row);
 }
 
 static bool

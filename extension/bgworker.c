@@ -1793,13 +1793,25 @@ ff_reconciler_wake(PG_FUNCTION_ARGS)
 			if (!isnull)
 				due = Min(due, DatumGetInt64(d));
 		}
-		if (due < pending_due_ms)
-		{
-			pending_due_ms = due;
-			register_xact_callback();
-		}
+		ff_bgw_note_due(due);
 	}
 	return PointerGetDatum(tuple);
+}
+
+/*
+ * ff_bgw_note_due remembers a due time (engine-clock ms) this transaction
+ * writes; at commit the database's reconciler is woken if it is earlier than
+ * the reconciler's planned wake-up. The engine's execution and attempt writes
+ * call it directly (exec.c, attempt.c); other tables use the trigger above.
+ */
+void
+ff_bgw_note_due(int64 due_ms)
+{
+	if (ff_bgw != NULL && due_ms < pending_due_ms)
+	{
+		pending_due_ms = due_ms;
+		register_xact_callback();
+	}
 }
 
 /* ------------------------------------------------------------------------

@@ -19,6 +19,9 @@ extern int	ff_launcher_interval_ms;
  */
 extern void ff_bgworker_init(void);
 
+/* A due time (engine-clock ms) written by this transaction: wake the reconciler at commit if earlier. */
+extern void ff_bgw_note_due(int64 due_ms);
+
 /*
  * Deferred notifications (notify.c): the slot of this database's worker if
  * one takes them (-1 if none); a ticket on it for a committing transaction

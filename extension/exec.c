@@ -14,6 +14,7 @@
 #include "utils/lsyscache.h"
 
 #include "flowfabric.h"
+#include "bgworker.h"
 #include "writeset.h"
 
 void
@@ -96,6 +97,20 @@ ff_exec_load(const FFExecKey *key, FFExecRow *row, bool lock)
 }
 
 /*
+ * note_due_times tells the reconciler about the due times an execution row
+ * is written with: a delay to promote, a deadline to enforce.
+ */
+static void
+note_due_times(const FFExecRow *row)
+{
+	if (row->delay_until_ms != FF_NULL_MS &&
+		strcmp(row->sv.eligibility_state, "not_eligible_until_time") == 0)
+		ff_bgw_note_due(row->delay_until_ms);
+	if (row->deadline_at_ms != FF_NULL_MS && strcmp(row->sv.lifecycle_phase, "terminal") != 0)
+		ff_bgw_note_due(row->deadline_at_ms);
+}
+
+/*
  * ff_exec_store writes back every mutable column of a row loaded with
  * ff_exec_load, deriving public_state from the vector (staged inside a
  * write scope, writeset.c).
@@ -140,6 +155,7 @@ ff_exec_store(FFExecRow *row)
 	v[26] = BoolGetDatum(row->set_result);
 	v[27] = row->result ? PointerGetDatum(row->result) : (Datum) 0;
 	n[27] = row->result ? ' ' : 'n';
+	note_due_times(row);
 	ff_write_stage_spi(FF_WRITE_EXECUTION, v, n);
 }
 
@@ -315,6 +331,7 @@ insert_execution(FFExecRow *row, const char *kind, const char *creator, ArrayTyp
 	v[20] = ff_ms_datum(row->delay_until_ms, &n[20]);
 	v[21] = ff_ms_datum(row->deadline_at_ms, &n[21]);
 	v[22] = ff_text_datum(row->blocking_detail, &n[22]);
+	note_due_times(row);
 	if (minted)
 	{
 		ff_write_stage_spi(FF_WRITE_EXECUTION_INSERT, v, n);

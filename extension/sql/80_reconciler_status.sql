@@ -24,29 +24,14 @@ GRANT EXECUTE ON FUNCTION ff_reconciler_stats() TO pg_monitor;
 GRANT SELECT ON ff_reconciler_status TO pg_monitor;
 
 -- Wake-ups: a transaction that writes a due time earlier than the worker's
--- planned wake-up sets the worker's latch when it commits. The trigger
--- arguments name the bigint columns holding due times (engine-clock ms).
+-- planned wake-up sets the worker's latch when it commits. The engine's own
+-- execution and attempt writes report their due times from C (lease expiry,
+-- attempt timeout, delay, deadline: exec.c, attempt.c), which costs nothing
+-- per statement; the other tables use this trigger, whose arguments name the
+-- bigint columns holding due times (engine-clock ms).
 CREATE FUNCTION ff_reconciler_wake() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ff_reconciler_wake' LANGUAGE C;
 REVOKE ALL ON FUNCTION ff_reconciler_wake() FROM PUBLIC;
-
-CREATE TRIGGER ff_reconciler_wake_lease
-    BEFORE INSERT OR UPDATE OF lease_expires_at_ms, timeout_at_ms ON ff_attempt
-    FOR EACH ROW
-    WHEN (NEW.lease_expires_at_ms IS NOT NULL OR NEW.timeout_at_ms IS NOT NULL)
-    EXECUTE FUNCTION ff_reconciler_wake('lease_expires_at_ms', 'timeout_at_ms');
-
-CREATE TRIGGER ff_reconciler_wake_delay
-    BEFORE INSERT OR UPDATE OF delay_until_ms, eligibility_state ON ff_execution
-    FOR EACH ROW
-    WHEN (NEW.eligibility_state = 'not_eligible_until_time' AND NEW.delay_until_ms IS NOT NULL)
-    EXECUTE FUNCTION ff_reconciler_wake('delay_until_ms');
-
-CREATE TRIGGER ff_reconciler_wake_deadline
-    BEFORE INSERT OR UPDATE OF deadline_at_ms, lifecycle_phase ON ff_execution
-    FOR EACH ROW
-    WHEN (NEW.deadline_at_ms IS NOT NULL AND NEW.lifecycle_phase <> 'terminal')
-    EXECUTE FUNCTION ff_reconciler_wake('deadline_at_ms');
 
 CREATE TRIGGER ff_reconciler_wake_suspension
     BEFORE INSERT OR UPDATE OF timeout_at_ms, closed_at_ms ON ff_suspension
