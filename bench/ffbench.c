@@ -20,9 +20,17 @@
  *              executions in the tables
  *   sustained  a mixed load (completions, abandoned leases, retries) with
  *              the background reconcilers on; dead tuples and sizes
+ *   suspend    claim -> suspend -> signal (from a second connection) ->
+ *              claim resumed -> complete at 1, 4, 8 workers: cycles/s and
+ *              the latency from the signal to the resumed lease
+ *   flow       10-member flows (fan-out/fan-in 1 -> 8 -> 1, and a chain)
+ *              built in one transaction each, then run by 8 workers: flows/s
+ *   stream     128-byte frames appended by lease holders (1 per transaction,
+ *              16 per transaction, 8 writers), then read back: frames/s
  *
- * Every flowfabric rate is also printed as a ratio to the baseline's at the
- * same concurrency. Latencies are per call, in milliseconds. Instruction
+ * Every flowfabric rate of enqueue, cycle, backlog and drain is also printed
+ * as a ratio to the baseline's at the same concurrency (the other sections
+ * have no baseline). Latencies are per call, in milliseconds. Instruction
  * counts measured with callgrind by scripts/bench.sh are passed in with
  * --callgrind FILE and printed (and checked) with the rest.
  *
@@ -440,7 +448,8 @@ reset_tables(void)
 	long		seed = SEED_ROWS;
 
 	pg_exec(g_admin, "TRUNCATE ff_execution, ff_attempt, ff_lease_event, ff_completion_event, "
-			"ff_idempotency_key, ff_lane CASCADE");
+			"ff_idempotency_key, ff_lane, ff_flow, ff_edge, ff_edge_group, ff_flow_summary, "
+			"ff_signal_event CASCADE");
 	pg_exec(g_admin, "TRUNCATE bq_job");
 	g_hist_next = 1;
 	pg_exec(g_admin, "INSERT INTO bq_job (queue, state, payload, result, worker, locked_at, done_at) "
@@ -472,6 +481,22 @@ typedef struct wctx
 	size_t		ncaps;
 	long		target;			/* producers: executions to create */
 	int			batch;			/* producers: per call */
+	atomic_long *remaining;		/* drain: executions still to complete (flow
+								 * members become claimable as others end) */
+	/* step threads (suspend, flow, stream): see step_thread */
+	bool		(*setup) (struct wctx *w);	/* once, before the barrier */
+	bool		(*step) (struct wctx *w);	/* one iteration; false: finished */
+	bool		second;			/* open a second connection (c2) */
+	ff_client  *c;
+	ff_client  *c2;
+	char		instance[80];
+	char		own_lane[64];
+	const struct flow_shape *shape; /* flow: the graph built */
+	ff_claimed	held;			/* stream: the lease appended with */
+	int			frame_bytes;	/* stream: payload size */
+	const char *stream_id;		/* stream: the execution read */
+	char		cursor[48];		/* stream: the next page's first frame id */
+	long		pass;			/* stream: frames read in this pass */
 	/* results */
 	lat			l[MAX_OPS];
 	long		done;
@@ -628,7 +653,11 @@ ff_cycle_thread(void *arg)
 	return NULL;
 }
 
-/* claim (max_claims) and complete until the lane is empty */
+/*
+ * claim (max_claims) and complete until the lane is empty; with w->remaining,
+ * until that many executions are completed (an empty lane only means that the
+ * next flow members are not claimable yet), or w->duration_us has passed
+ */
 static void *
 ff_drain_thread(void *arg)
 {
@@ -646,6 +675,7 @@ ff_drain_thread(void *arg)
 		ff_claim_list l = {0};
 		int64_t		t0 = now_us(),
 					t1;
+		long		before = w->done;
 
 		claim_args(&la, w, instance);
 		if (ff_client_claim(c, &la, &l) != FF_OK)
@@ -660,7 +690,12 @@ ff_drain_thread(void *arg)
 		if (l.count == 0)
 		{
 			ff_claim_list_clear(&l);
-			break;
+			if (w->remaining == NULL || atomic_load(w->remaining) <= 0 ||
+				(w->duration_us > 0 && t1 - w->t_start > w->duration_us))
+				break;
+			w->empty++;
+			sleep_ms(1);
+			continue;
 		}
 		if (w->batch_complete)
 		{
@@ -696,6 +731,8 @@ ff_drain_thread(void *arg)
 					w->done++;
 				lat_add(&w->l[1], now_us() - t2);
 			}
+		if (w->remaining)
+			atomic_fetch_sub(w->remaining, w->done - before);
 		ff_claim_list_clear(&l);
 	}
 	w->t_end = now_us();
@@ -1121,22 +1158,33 @@ scenario_cycle(void)
 /* ------------------------------------------------------------------------
  * scenario: backlog (claim + complete of a pre-filled backlog)
  * ------------------------------------------------------------------------ */
+static double drain_with(bool ff, int threads, const wctx *proto, row *r);
+
 static double
 drain(bool ff, const char *lane, int threads, int max_claims, bool batch, const char *const *caps,
 	  size_t ncaps, row *r)
 {
 	wctx		proto = {0};
-	wctx	   *w;
-	lat			l[MAX_OPS] = {{0}};
-	long		done;
-	double		secs;
 
 	proto.lane = lane;
 	proto.max_claims = max_claims;
 	proto.batch_complete = batch;
 	proto.caps = caps;
 	proto.ncaps = ncaps;
-	w = run_threads(threads, ff ? ff_drain_thread : base_drain_thread, &proto);
+	return drain_with(ff, threads, &proto, r);
+}
+
+/* threads like proto drain its lane; r gets the rate and the latencies */
+static double
+drain_with(bool ff, int threads, const wctx *proto, row *r)
+{
+	wctx	   *w;
+	lat			l[MAX_OPS] = {{0}};
+	long		done;
+	double		secs;
+	bool		batch = proto->batch_complete;
+
+	w = run_threads(threads, ff ? ff_drain_thread : base_drain_thread, proto);
 	secs = collect(w, threads, l, &done);
 	free_ctx(w, threads);
 	r->rate = secs > 0 ? done / secs : 0;
@@ -1600,6 +1648,589 @@ scenario_sustained(void)
 }
 
 /* ------------------------------------------------------------------------
+ * step threads: the loop shape of the suspend, flow and stream sections
+ * ------------------------------------------------------------------------ */
+
+/* false (and the error counted) unless s is FF_OK */
+static bool
+ffok(wctx *w, ff_client *c, ff_status s, const char *what)
+{
+	if (s == FF_OK)
+		return true;
+	werr(w, what, ff_client_last_error(c)->message);
+	return false;
+}
+
+static bool
+wfail(wctx *w, const char *what, const char *msg)
+{
+	werr(w, what, msg);
+	return false;
+}
+
+/* BEGIN, COMMIT or ROLLBACK on the thread's connection */
+static bool
+ff_tx(wctx *w, const char *cmd)
+{
+	PGconn	   *pc = ff_client_pgconn(w->c);
+	PGresult   *r = PQexec(pc, cmd);
+	bool		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		werr(w, cmd, PQerrorMessage(pc));
+	PQclear(r);
+	return ok;
+}
+
+/*
+ * Connects (twice with w->second), runs w->setup, waits for the other
+ * threads, then runs w->step until it returns false, w->duration_us (if set)
+ * has passed or there were more than 100 errors. A lease still held in
+ * w->held at the end is completed (not timed).
+ */
+static void *
+step_thread(void *arg)
+{
+	wctx	   *w = arg;
+	bool		more;
+
+	w->c = ff_connect();
+	w->c2 = w->second ? ff_connect() : NULL;
+	snprintf(w->instance, sizeof(w->instance), "%s/%s-%d", g_worker_host, w->lane, w->id);
+	more = w->setup == NULL || w->setup(w);
+	pthread_barrier_wait(w->barrier);
+	w->t_start = now_us();
+	while (more && w->errors <= 100 && (w->duration_us == 0 || now_us() - w->t_start < w->duration_us))
+		more = w->step(w);
+	w->t_end = now_us();
+	if (w->held.handle.data != NULL)
+		ffok(w, w->c, ff_client_complete(w->c, &w->held.handle, "ok", 2), "complete");
+	ff_claimed_clear(&w->held);
+	if (w->c2)
+		ff_client_close(w->c2);
+	ff_client_close(w->c);
+	return NULL;
+}
+
+typedef struct step_totals
+{
+	long		done;
+	long		empty;
+	long		errors;
+} step_totals;
+
+/*
+ * n step threads like proto; r gets the rate (w->done per second of wall
+ * clock) and the latencies w->l[k] named ops[k] (NULL: not reported)
+ */
+static step_totals
+step_run(int n, const wctx *proto, row *r, const char *const ops[MAX_OPS])
+{
+	wctx	   *w = run_threads(n, step_thread, proto);
+	lat			l[MAX_OPS] = {{0}};
+	step_totals t = {0};
+	double		secs = collect(w, n, l, &t.done);
+
+	for (int i = 0; i < n; i++)
+	{
+		t.empty += w[i].empty;
+		t.errors += w[i].errors;
+	}
+	free_ctx(w, n);
+	r->rate = secs > 0 ? t.done / secs : 0;
+	for (int k = 0; k < MAX_OPS; k++)
+	{
+		if (ops[k] != NULL)
+			row_lat(r, ops[k], &l[k]);
+		lat_free(&l[k]);
+	}
+	return t;
+}
+
+/* the thread works on its own lane, "<lane>.<id>" */
+static bool
+own_lane_setup(wctx *w)
+{
+	snprintf(w->own_lane, sizeof(w->own_lane), "%s.%d", w->lane, w->id);
+	w->lane = w->own_lane;
+	return true;
+}
+
+/* the p50 of a row's latency op, -1 if it has none */
+static double
+row_p50(const row *r, const char *op)
+{
+	for (int k = 0; k < r->nops; k++)
+		if (strcmp(r->op[k], op) == 0)
+			return r->p50[k];
+	return -1;
+}
+
+/* ------------------------------------------------------------------------
+ * scenario: suspend -> signal -> resume
+ * ------------------------------------------------------------------------ */
+
+/*
+ * One cycle on the next execution of the thread's backlog: claim it, suspend
+ * it on one waitpoint, deliver the waitpoint's signal from the second
+ * connection, claim the resumed attempt back (ff_claim_resumed_execution)
+ * and complete. Latencies: suspend, signal, and from the signal's start to
+ * the resumed lease. false when the backlog is used up. Each thread has its
+ * own lane: any claim on a lane picks resumed executions up too, so on a
+ * shared lane other threads' claims would take them first.
+ */
+static bool
+suspend_step(wctx *w)
+{
+	ff_claim_args la;
+	ff_claim_list l = {0};
+	ff_suspend_args sa = {0};
+	ff_suspend_result sr = {0};
+	ff_signal_args ga = {0};
+	ff_signal_result gr = {0};
+	ff_claim_resumed_args ra = {0};
+	ff_resumed_claim rc = {0};
+	int64_t		t0,
+				t1,
+				t2,
+				t3;
+	bool		ok;
+
+	claim_args(&la, w, w->instance);
+	ok = ffok(w, w->c, ff_client_claim(w->c, &la, &l), "claim");
+	if (ok && l.count == 0)
+	{
+		w->empty++;
+		ff_claim_list_clear(&l);
+		return false;
+	}
+	sa.waitpoints_json = "[\"wpk:bench\"]";
+	t0 = now_us();
+	ok = ok && ffok(w, w->c, ff_client_suspend(w->c, &l.items[0].handle, &sa, &sr), "suspend");
+	t1 = now_us();
+	if (ok && (sr.outcome != FF_SUSPEND_SUSPENDED || sr.n_waitpoints != 1))
+		ok = wfail(w, "suspend", "not suspended on one waitpoint");
+	if (ok)
+	{
+		ga.execution_id = l.items[0].execution_id;
+		ga.waitpoint_id = sr.waitpoints[0].waitpoint_id;
+		ga.waitpoint_token = sr.waitpoints[0].waitpoint_token;
+		ga.signal_name = "go";
+		ok = ffok(w, w->c2, ff_client_deliver_signal(w->c2, &ga, &gr), "signal");
+	}
+	t2 = now_us();
+	if (ok && !gr.satisfied)
+		ok = wfail(w, "signal", gr.effect);
+	if (ok)
+	{
+		ra.execution_id = l.items[0].execution_id;
+		ra.worker_id = "ffbench";
+		ra.worker_instance_id = w->instance;
+		ra.lane_id = w->lane;
+		ra.lease_ttl_ms = 60000;
+		ok = ffok(w, w->c, ff_client_claim_resumed(w->c, &ra, &rc), "claim_resumed");
+	}
+	t3 = now_us();
+	if (ok && rc.claimed.handle.data == NULL)
+		ok = wfail(w, "claim_resumed", "nothing claimed");
+	if (ok)
+	{
+		lat_add(&w->l[0], t1 - t0);
+		lat_add(&w->l[1], t2 - t1);
+		lat_add(&w->l[2], t3 - t1);
+		if (ffok(w, w->c, ff_client_complete(w->c, &rc.claimed.handle, "ok", 2), "complete"))
+			w->done++;
+	}
+	ff_resumed_claim_clear(&rc);
+	ff_signal_result_clear(&gr);
+	ff_suspend_result_clear(&sr);
+	ff_claim_list_clear(&l);
+	return true;
+}
+
+static void
+scenario_suspend(void)
+{
+	static const int conc[] = {1, 4, 8};
+	int64_t		dur = (g_quick ? 1000 : 10000) * 1000LL;
+	long		backlog = g_quick ? 3000 : 40000;
+
+	fprintf(g_log, "suspend: claim -> suspend -> signal (second connection) -> claim resumed -> complete, "
+			"%.1f s per run\n", dur / 1e6);
+	if (pg_num(g_admin, "SELECT count(*) FROM ff_list_waitpoint_hmac_kids() WHERE active") < 1)
+		pg_exec(g_admin, "SELECT * FROM ff_seed_waitpoint_hmac_secret('ffbench', repeat('5a', 32))");
+	for (size_t k = 0; k < sizeof(conc) / sizeof(conc[0]); k++)
+	{
+		int			n = conc[k];
+		wctx		proto = {0};
+		step_totals t;
+		row		   *r;
+
+		reset_tables();
+		for (int i = 0; i < n; i++)
+		{
+			char		lane[64];
+
+			snprintf(lane, sizeof(lane), "bench.suspend.%d", i);
+			ff_fill(lane, backlog / n, 1, 1000, NULL);
+		}
+		analyze_all();
+		proto.lane = "bench.suspend";
+		proto.duration_us = dur;
+		proto.max_claims = 1;
+		proto.second = true;
+		proto.setup = own_lane_setup;
+		proto.step = suspend_step;
+		r = add_row("suspend", "flowfabric", "%d worker%s + %d signalling connection%s", n, n > 1 ? "s" : "", n,
+					n > 1 ? "s" : "");
+		t = step_run(n, &proto, r, (const char *const[MAX_OPS]) {"suspend", "signal", "signal->lease"});
+		snprintf(r->unit, sizeof(r->unit), "cycles/s");
+		row_note(r, "%ld cycles completed, %ld errors%s", t.done, t.errors,
+				 t.empty > 0 ? "; the backlog ran out" : "");
+		progress("%d worker(s): %.0f cycles/s, signal -> resumed lease p50 %.2f ms", n, r->rate,
+				 row_p50(r, "signal->lease"));
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * scenario: flows (10-node DAGs)
+ * ------------------------------------------------------------------------ */
+#define FLOW_NODES 10
+
+typedef struct flow_shape
+{
+	const char *key;			/* metric names */
+	const char *name;
+	int			nedges;
+	int			edge[16][2];	/* upstream, downstream member index */
+} flow_shape;
+
+static const flow_shape g_flow_shapes[] = {
+	{"fan", "fan-out/fan-in 1 -> 8 -> 1", 16,
+		{{0, 1}, {0, 2}, {0, 3}, {0, 4}, {0, 5}, {0, 6}, {0, 7}, {0, 8},
+		{1, 9}, {2, 9}, {3, 9}, {4, 9}, {5, 9}, {6, 9}, {7, 9}, {8, 9}}},
+	{"chain", "chain of 10", 9,
+		{{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 6}, {6, 7}, {7, 8}, {8, 9}}},
+};
+
+/*
+ * Builds one flow of w->shape in one transaction (so that no member is
+ * claimed before its edges block it): the flow, its members (ids minted on
+ * the flow's partition), and every edge staged and applied. false after
+ * w->target flows.
+ */
+static bool
+flow_build_step(wctx *w)
+{
+	const flow_shape *g = w->shape;
+	ff_flow_created fc = {0};
+	char	   *ids[FLOW_NODES] = {0};
+	int64_t		rev = 0,
+				t0 = now_us();
+	bool		ok;
+
+	if (w->done >= w->target)
+		return false;
+	ok = ff_tx(w, "BEGIN") && ffok(w, w->c, ff_client_create_flow(w->c, NULL, "bench", NULL, &fc), "create_flow");
+	for (int i = 0; ok && i < FLOW_NODES; i++, rev++)
+	{
+		ff_create_args ca = {0};
+		ff_create_result cr = {0};
+
+		ok = ffok(w, w->c, ff_client_new_flow_execution_id(w->c, fc.flow_id, &ids[i]), "new_flow_execution_id");
+		ca.lane_id = w->lane;
+		ca.execution_id = ids[i];
+		ok = ok && ffok(w, w->c, ff_client_create_execution(w->c, &ca, &cr), "create");
+		ok = ok && ffok(w, w->c, ff_client_add_execution_to_flow(w->c, fc.flow_id, ids[i], NULL),
+						"add_execution_to_flow");
+		ff_create_result_clear(&cr);
+	}
+	for (int e = 0; ok && e < g->nedges; e++)
+	{
+		ff_edge_args ea = {0};
+		ff_edge_staged es = {0};
+
+		ea.flow_id = fc.flow_id;
+		ea.upstream_execution_id = ids[g->edge[e][0]];
+		ea.downstream_execution_id = ids[g->edge[e][1]];
+		ea.expected_graph_revision = rev;
+		ok = ffok(w, w->c, ff_client_stage_dependency_edge(w->c, &ea, &es), "stage_dependency_edge");
+		ok = ok && ffok(w, w->c, ff_client_apply_dependency_to_child(w->c, fc.flow_id, es.edge_id,
+																	 ea.downstream_execution_id,
+																	 ea.upstream_execution_id, NULL),
+						"apply_dependency_to_child");
+		rev = es.new_graph_revision;
+		ff_edge_staged_clear(&es);
+	}
+	ok = ff_tx(w, ok ? "COMMIT" : "ROLLBACK") && ok;
+	if (ok)
+	{
+		lat_add(&w->l[0], now_us() - t0);
+		w->done++;
+	}
+	for (int i = 0; i < FLOW_NODES; i++)
+		ff_free(ids[i]);
+	ff_flow_created_clear(&fc);
+	return true;
+}
+
+static void
+scenario_flow(void)
+{
+	long		flows = g_quick ? 100 : 1000;
+	int			workers = 8;
+
+	fprintf(g_log, "flow: %ld flows of %d members per shape, built by 1 connection, run by %d workers\n",
+			flows, FLOW_NODES, workers);
+	for (size_t k = 0; k < sizeof(g_flow_shapes) / sizeof(g_flow_shapes[0]); k++)
+	{
+		const flow_shape *g = &g_flow_shapes[k];
+		wctx		proto = {0};
+		atomic_long remaining;
+		step_totals t;
+		row		   *b,
+				   *r;
+		double		exec_rate,
+					execs,
+					done_flows,
+					bad_edges;
+		char		name[80];
+
+		reset_tables();
+		proto.lane = "bench.flow";
+		proto.shape = g;
+		proto.target = flows;
+		proto.step = flow_build_step;
+		b = add_row("flow", "flowfabric", "build %s, 1 connection", g->name);
+		t = step_run(1, &proto, b, (const char *const[MAX_OPS]) {"build"});
+		snprintf(b->unit, sizeof(b->unit), "flows/s");
+		row_note(b, "%ld flows of %d members and %d edges built, one transaction each; %ld errors", t.done,
+				 FLOW_NODES, g->nedges, t.errors);
+		analyze_all();
+
+		/* 8 workers claim and complete until every member is completed */
+		memset(&proto, 0, sizeof(proto));
+		atomic_init(&remaining, t.done * FLOW_NODES);
+		proto.lane = "bench.flow";
+		proto.max_claims = 1;
+		proto.remaining = &remaining;
+		proto.duration_us = (g_quick ? 30 : 600) * 1000000LL;	/* a cap, should members never
+																 * become claimable */
+		r = add_row("flow", "flowfabric", "run %s, %d workers", g->name, workers);
+		exec_rate = drain_with(true, workers, &proto, r);
+		execs = pg_num(g_admin, "SELECT count(*) FROM ff_execution WHERE lane_id = 'bench.flow' "
+					   "AND public_state = 'completed'");
+		done_flows = pg_num(g_admin, "SELECT count(*) FROM (SELECT flow_id FROM ff_execution "
+							"WHERE lane_id = 'bench.flow' GROUP BY flow_id "
+							"HAVING bool_and(public_state = 'completed')) f");
+		/* every edge resolved as a success, no downstream started before its upstream ended */
+		bad_edges = pg_num(g_admin, "SELECT count(*) FROM ff_edge e "
+						   "JOIN ff_execution u ON u.partition_key = e.partition_key "
+						   "AND u.execution_id = e.upstream_execution_id "
+						   "JOIN ff_execution d ON d.partition_key = e.partition_key "
+						   "AND d.execution_id = e.downstream_execution_id "
+						   "WHERE e.resolution IS DISTINCT FROM 'success' "
+						   "OR d.started_at_ms IS NULL OR d.started_at_ms < u.terminal_at_ms");
+		r->rate = exec_rate > 0 && execs > 0 ? done_flows * exec_rate / execs : 0;
+		snprintf(r->unit, sizeof(r->unit), "flows/s");
+		row_note(r, "%.0f exec/s; %.0f of %ld flows and %.0f of %ld executions completed; "
+				 "%.0f edges unresolved or out of order", exec_rate, done_flows, t.done, execs,
+				 t.done * FLOW_NODES, bad_edges);
+		if (done_flows != t.done || bad_edges != 0)
+			fprintf(g_log, "  !! %s: %s\n", g->name, r->note);
+		snprintf(name, sizeof(name), "%s_executions_per_s", g->key);
+		add_metric("flow", name, exec_rate, "exec/s");
+		snprintf(name, sizeof(name), "%s_flows_completed", g->key);
+		add_metric("flow", name, done_flows, "flows");
+		progress("%s: built %.0f flows/s, ran %.0f flows/s (%.0f exec/s)", g->name, b->rate, r->rate, exec_rate);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * scenario: streams (append by the lease holder, read back)
+ * ------------------------------------------------------------------------ */
+static char g_frame[1024];		/* frame payloads: 'x' * frame_bytes */
+
+/* an execution of the thread's own lane, claimed: its stream is appended to */
+static bool
+stream_writer_setup(wctx *w)
+{
+	ff_create_args ca = {0};
+	ff_create_result cr = {0};
+	ff_claim_args la;
+	ff_claim_list l = {0};
+	bool		ok;
+
+	own_lane_setup(w);
+	ca.lane_id = w->lane;
+	claim_args(&la, w, w->instance);
+	ok = ffok(w, w->c, ff_client_create_execution(w->c, &ca, &cr), "create") &&
+		ffok(w, w->c, ff_client_claim(w->c, &la, &l), "claim");
+	if (ok && l.count != 1)
+		ok = wfail(w, "claim", "nothing claimed");
+	if (ok)
+	{
+		w->held = l.items[0];
+		memset(&l.items[0], 0, sizeof(l.items[0]));
+	}
+	ff_claim_list_clear(&l);
+	ff_create_result_clear(&cr);
+	return ok;
+}
+
+/* w->batch frames, in one transaction when more than one (latencies: each
+ * append, and the commit) */
+static bool
+stream_append_step(wctx *w)
+{
+	ff_frame_args fa = {0};
+	bool		tx = w->batch > 1,
+				ok = !tx || ff_tx(w, "BEGIN");
+	int			n = 0;
+
+	fa.frame_type = "delta";
+	fa.payload = g_frame;
+	fa.payload_len = (size_t) w->frame_bytes;
+	for (int i = 0; ok && i < (tx ? w->batch : 1); i++, n++)
+	{
+		int64_t		t0 = now_us();
+
+		ok = ffok(w, w->c, ff_client_append_frame(w->c, &w->held.handle, &fa, NULL), "append_frame");
+		lat_add(&w->l[0], now_us() - t0);
+	}
+	if (tx)
+	{
+		int64_t		t0 = now_us();
+
+		ok = ff_tx(w, ok ? "COMMIT" : "ROLLBACK") && ok;
+		lat_add(&w->l[1], now_us() - t0);
+	}
+	if (ok)
+		w->done += n;
+	return true;
+}
+
+/* w->target: the frames of the stream read */
+static bool
+stream_reader_setup(wctx *w)
+{
+	ff_stream_info si = {0};
+	bool		ok = ffok(w, w->c, ff_client_stream_info(w->c, w->stream_id, FF_CURRENT_ATTEMPT, &si),
+						  "stream_info");
+
+	w->target = si.frame_count;
+	ff_stream_info_clear(&si);
+	return ok;
+}
+
+/*
+ * One page of w->batch frames from the cursor; at the end of the stream the
+ * pass is checked (every frame, each w->frame_bytes long) and starts over.
+ */
+static bool
+stream_read_step(wctx *w)
+{
+	ff_frame_list fl = {0};
+	int64_t		t0 = now_us();
+
+	if (ffok(w, w->c, ff_client_read_stream(w->c, w->stream_id, FF_CURRENT_ATTEMPT,
+											w->cursor[0] ? w->cursor : NULL, NULL, w->batch, &fl),
+			 "read_stream"))
+	{
+		lat_add(&w->l[0], now_us() - t0);
+		for (size_t i = 0; i < fl.count; i++)
+			if (fl.items[i].payload.len != (size_t) w->frame_bytes)
+				werr(w, "read_stream", "a frame of another size");
+		w->done += (long) fl.count;
+		w->pass += (long) fl.count;
+		if (fl.count == (size_t) w->batch)	/* the next page: just after the last frame */
+			snprintf(w->cursor, sizeof(w->cursor), "%" PRId64 "-%d", fl.items[fl.count - 1].ts_ms,
+					 fl.items[fl.count - 1].seq + 1);
+		else
+		{
+			if (w->pass != w->target)
+				werr(w, "read_stream", "a pass did not return every frame of the stream");
+			w->pass = 0;
+			w->cursor[0] = '\0';
+		}
+	}
+	ff_frame_list_clear(&fl);
+	return true;
+}
+
+static void
+scenario_stream(void)
+{
+	int64_t		dur = (g_quick ? 1000 : 10000) * 1000LL,
+				read_dur = (g_quick ? 500 : 5000) * 1000LL;
+	int			frame_bytes = 128;
+	static const struct
+	{
+		bool		read;
+		int			threads;
+		int			batch;		/* appends per transaction, frames per read */
+	}			v[] = {
+		{false, 1, 1}, {false, 1, 16}, {false, 8, 1},
+		{true, 1, 1000}, {true, 1, 100}, {true, 8, 1000},
+	};
+	char	   *longest = NULL;
+	double		frames = 0;
+
+	fprintf(g_log, "stream: %d-byte frames appended by lease holders (%.1f s per run), then read back\n",
+			frame_bytes, dur / 1e6);
+	memset(g_frame, 'x', sizeof(g_frame));
+	reset_tables();
+	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
+	{
+		wctx		proto = {0};
+		step_totals t;
+		row		   *r;
+		bool		tx = !v[k].read && v[k].batch > 1;
+		double		before = pg_num(g_admin, "SELECT coalesce(sum(frame_count), 0) FROM ff_stream_meta");
+
+		if (v[k].read && longest == NULL)
+		{
+			/* the readers read the longest stream written above */
+			longest = pg_str(g_admin, "SELECT '{fp:' || partition_key || '}:' || execution_id "
+							 "FROM ff_stream_meta ORDER BY frame_count DESC LIMIT 1");
+			frames = pg_num(g_admin, "SELECT max(frame_count) FROM ff_stream_meta");
+			if (longest == NULL)
+				break;
+		}
+		proto.lane = "bench.stream";
+		proto.duration_us = v[k].read ? read_dur : dur;
+		proto.batch = v[k].batch;
+		proto.frame_bytes = frame_bytes;
+		proto.stream_id = longest;
+		proto.setup = v[k].read ? stream_reader_setup : stream_writer_setup;
+		proto.step = v[k].read ? stream_read_step : stream_append_step;
+		if (v[k].read)
+			r = add_row("stream", "flowfabric", "read %.0f frames, %d reader%s, %d per call", frames,
+						v[k].threads, v[k].threads > 1 ? "s" : "", v[k].batch);
+		else
+			r = add_row("stream", "flowfabric", "append %d B, %d writer%s, %d frame%s per transaction",
+						frame_bytes, v[k].threads, v[k].threads > 1 ? "s" : "", v[k].batch, tx ? "s" : "");
+		t = step_run(v[k].threads, &proto, r,
+					 (const char *const[MAX_OPS]) {v[k].read ? "read" : "append", tx ? "commit" : NULL});
+		snprintf(r->unit, sizeof(r->unit), "frames/s");
+		if (v[k].read)
+			row_note(r, "%ld frames read, %ld errors", t.done, t.errors);
+		else
+		{
+			/* the streams' own counters must agree */
+			double		counted = pg_num(g_admin, "SELECT coalesce(sum(frame_count), 0) FROM ff_stream_meta")
+				- before;
+
+			row_note(r, "%ld frames appended (the streams count %.0f), %ld errors", t.done, counted, t.errors);
+			if (counted != t.done)
+				fprintf(g_log, "  !! appended %ld frames, the streams count %.0f\n", t.done, counted);
+		}
+		progress("%s: %.0f frames/s", r->name, r->rate);
+	}
+	free(longest);
+}
+
+/* ------------------------------------------------------------------------
  * callgrind figures (measured by scripts/bench.sh)
  * ------------------------------------------------------------------------ */
 static void
@@ -1762,13 +2393,17 @@ print_table(const char *pgversion)
 		{"routing", "ROUTING: capability-routed claims"},
 		{"scale", "SCALE: claim latency against history"},
 		{"sustained", "SUSTAINED: mixed load with the background reconcilers"},
+		{"suspend", "SUSPEND: claim -> suspend -> signal -> claim resumed -> complete, one execution per cycle"},
+		{"flow", "FLOW: 10-member DAGs, built in one transaction each, then run to completion"},
+		{"stream", "STREAM: frames appended by the lease holder, then read back"},
 	};
 
 	printf("flowfabric benchmarks (%s mode)\n", g_quick ? "quick" : "full");
 	printf("machine: %s; PostgreSQL %s\n", g_machine, pgversion);
 	if (g_settings[0])
 		printf("server: %s\n", g_settings);
-	printf("rates in executions/s; latencies per call in ms (p50 / p99); ratio = flowfabric / baseline\n");
+	printf("rates per second (executions unless the column says otherwise); latencies per call in ms "
+		   "(p50 / p99); ratio = flowfabric / baseline\n");
 	for (int i = 0; i < g_nrows; i++)
 	{
 		row		   *r = &g_rows[i];
@@ -1784,7 +2419,7 @@ print_table(const char *pgversion)
 			for (size_t t = 0; t < sizeof(titles) / sizeof(titles[0]); t++)
 				if (strcmp(titles[t].section, r->section) == 0)
 					title = titles[t].title;
-			printf("\n%s\n  %-10s %-52s %10s %6s  %s\n", title, "system", "run", "exec/s", "ratio", "latency p50 / p99 ms");
+			printf("\n%s\n  %-10s %-52s %10s %6s  %s\n", title, "system", "run", r->unit, "ratio", "latency p50 / p99 ms");
 			last = r->section;
 		}
 		fmt_rate(rate, sizeof(rate), r->rate);
@@ -1865,6 +2500,24 @@ machine_description(void)
 /* ------------------------------------------------------------------------
  * main
  * ------------------------------------------------------------------------ */
+/* the sections, in the order they run (--only names them) */
+static const struct
+{
+	const char *name;
+	void		(*run) (void);
+}			g_sections[] = {
+	{"enqueue", scenario_enqueue},
+	{"cycle", scenario_cycle},
+	{"backlog", scenario_backlog},
+	{"drain", scenario_drain},
+	{"routing", scenario_routing},
+	{"scale", scenario_scale},
+	{"sustained", scenario_sustained},
+	{"suspend", scenario_suspend},
+	{"flow", scenario_flow},
+	{"stream", scenario_stream},
+};
+
 int
 main(int argc, char **argv)
 {
@@ -1890,7 +2543,7 @@ main(int argc, char **argv)
 		{
 			fprintf(stderr, "usage: ffbench [--quick] [--json] [--dsn CONNINFO] [--only LIST] "
 					"[--callgrind FILE] [--settings TEXT]\n"
-					"  LIST: enqueue,cycle,backlog,drain,routing,scale,sustained\n");
+					"  LIST: enqueue,cycle,backlog,drain,routing,scale,sustained,suspend,flow,stream\n");
 			return 2;
 		}
 	}
@@ -1904,20 +2557,9 @@ main(int argc, char **argv)
 	if (pg_num(g_admin, "SELECT count(*) FROM pg_class WHERE relname = 'bq_job'") != 1)
 		die("the baseline table bq_job is missing (run bench/baseline.sql)");
 
-	if (wanted("enqueue"))
-		scenario_enqueue();
-	if (wanted("cycle"))
-		scenario_cycle();
-	if (wanted("backlog"))
-		scenario_backlog();
-	if (wanted("drain"))
-		scenario_drain();
-	if (wanted("routing"))
-		scenario_routing();
-	if (wanted("scale"))
-		scenario_scale();
-	if (wanted("sustained"))
-		scenario_sustained();
+	for (size_t i = 0; i < sizeof(g_sections) / sizeof(g_sections[0]); i++)
+		if (wanted(g_sections[i].name))
+			g_sections[i].run();
 	read_callgrind();
 	reset_tables();
 

@@ -13,7 +13,8 @@
 #   --no-fsync      the test cluster's settings (fsync, synchronous_commit and
 #                   full_page_writes off) instead of durable ones
 #   --no-callgrind  skip the instruction counts
-#   --only LIST     some of: enqueue,cycle,backlog,drain,routing,scale,sustained
+#   --only LIST     some of: enqueue,cycle,backlog,drain,routing,scale,sustained,
+#                   suspend,flow,stream,callgrind
 #   --keep          leave the server running afterwards (PG* printed on stderr)
 #
 # Environment: FF_BENCH_DIR (default /tmp/flowfabric-bench), FF_BENCH_PORT
