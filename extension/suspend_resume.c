@@ -16,6 +16,7 @@
 #include "utils/tuplestore.h"
 
 #include "budget.h"
+#include "scheduler.h"
 #include "suspend.h"
 
 #define input_error(...) \
@@ -61,6 +62,41 @@ capability_check(const FFExecKey *key, ArrayType *caps)
 }
 
 /*
+ * check_not_reserved raises invalid_claim_grant when a live claim grant
+ * (of either kind) reserves the execution for another worker instance:
+ * ff_claim and the scheduler skip such an execution for everyone but the
+ * grant holder, so a claim of this one named execution is refused until the
+ * grant is consumed or expires. Nothing is written.
+ */
+static void
+check_not_reserved(const FFExecKey *key, const char *worker_id, const char *worker_instance_id,
+				   int64 now)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[5] = {INT2OID, UUIDOID, INT8OID, TEXTOID, TEXTOID};
+	Datum		v[5] = {Int16GetDatum(key->partition), ff_uuid_datum(&key->uuid), Int64GetDatum(now),
+		CStringGetTextDatum(worker_id), CStringGetTextDatum(worker_instance_id)};
+
+	ff_prepare(&plan,
+			   "SELECT kind, expires_at_ms FROM ff_claim_grant "
+			   "WHERE partition_key = $1 AND execution_id = $2 AND expires_at_ms > $3 "
+			   "AND (worker_id <> $4 OR worker_instance_id <> $5) "
+			   "ORDER BY expires_at_ms DESC LIMIT 1",
+			   5, types);
+	/* a fresh snapshot: a grant committed while we waited for the row lock */
+	ff_execute(plan, v, NULL, false, 1);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_INVALID_CLAIM_GRANT),
+				 errmsg("invalid_claim_grant: execution %s is reserved for another worker by a live %s grant",
+						ff_format_execution_id(key),
+						ff_get_cstring(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errdetail("The grant expires at %lld (engine clock).",
+						   (long long) ff_get_int64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, 0)),
+				 errhint("Only the grant holder may claim it until the grant is used or expires.")));
+}
+
+/*
  * ff_claim_resumed_execution leases one resumed execution (runnable, its
  * attempt interrupted, eligible now) to a worker. The attempt continues:
  * same attempt_index and attempt_id, a new lease id and a higher epoch.
@@ -71,7 +107,10 @@ capability_check(const FFExecKey *key, ArrayType *caps)
  * started work), and the execution's budgets and quota admit it first
  * (ff_admission_admit). When they hold it back it is stored blocked (for
  * the reset, raised limit or freed slot that releases it) and no row is
- * returned, as ff_claim skips it.
+ * returned, as ff_claim skips it. A live claim grant of another worker
+ * reserves the execution (invalid_claim_grant, nothing changed); the grant
+ * holder's own grants are used up by its claim, as ff_claim_execution uses
+ * them up.
  */
 PG_FUNCTION_INFO_V1(ff_claim_resumed_execution);
 Datum
@@ -142,6 +181,8 @@ ff_claim_resumed_execution(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FF_EXECUTION_NOT_LEASEABLE),
 				 errmsg("execution_not_leaseable: lane %s is paused", exec.lane_id),
 				 errhint("ff_resume_lane lets the lane hand out work again.")));
+	/* another worker's live grant reserves it, as ff_claim honours it */
+	check_not_reserved(&key, worker_id, worker_instance_id, now);
 
 	/* budgets and quotas may hold it back: stored blocked, no row */
 	if (!ff_admission_admit(&exec, now))
@@ -179,6 +220,8 @@ ff_claim_resumed_execution(PG_FUNCTION_ARGS)
 		exec.started_at_ms = now;
 	exec.last_mutation_at_ms = now;
 	ff_exec_store(&exec);
+	/* the holder's grants are used up (no other worker's is live) */
+	ff_grants_delete(&key);
 	ff_emit_lease_event(&exec, &attempt, "acquired", "claim_resumed", now);
 
 	h.backend = FF_BACKEND_POSTGRES;
