@@ -136,6 +136,11 @@ CREATE FUNCTION ff_list_executions(partition_key text, cursor text DEFAULT NULL,
     RETURNS TABLE (execution_id text, lane_id text, public_state text, created_at_ms bigint)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp
 BEGIN ATOMIC
+    -- the arguments are checked first (YFV01), whether or not any row matches:
+    -- below they are only compared with rows, so an empty partition (or
+    -- max_results 0) would let a malformed cursor or partition key through
+    SELECT ff_parse_partition_key(ff_list_executions.partition_key),
+           ff_split_execution_id(ff_list_executions.cursor);
     SELECT ff_format_execution_id(e.partition_key, e.execution_id), e.lane_id,
            e.public_state, e.created_at_ms
       FROM ff_execution e
