@@ -755,6 +755,24 @@ cmd_claim_resumed(int argc, char **argv)
 		return rc;
 	if (ff_client_claim_resumed(c, &ca, &r) != FF_OK)
 		rc = ffctl_fail(&a, c, "claim-resumed");
+	else if (r.held_back)
+	{
+		/* nothing claimed, as for ffctl claim: exit status 6 */
+		if (a.json)
+		{
+			ffctl_json	j;
+
+			jw_doc_begin(&j);
+			jw_kv_bool(&j, "claimed", false);
+			jw_kv_str(&j, "execution_id", ca.execution_id);
+			jw_kv_bool(&j, "held_back", true);
+			jw_doc_end(&j);
+		}
+		else
+			fprintf(stderr, "ffctl claim-resumed: nothing claimed: budgets or quotas hold %s back "
+					"(ffctl quota admission %s shows what)\n", ca.execution_id, ca.execution_id);
+		rc = FFCTL_EXIT_EMPTY;
+	}
 	else
 	{
 		char	   *hex = NULL;
@@ -765,6 +783,7 @@ cmd_claim_resumed(int argc, char **argv)
 			ffctl_json	j;
 
 			jw_doc_begin(&j);
+			jw_kv_bool(&j, "claimed", true);
 			jw_kv_str(&j, "handle", hex);
 			jw_kv_str(&j, "execution_id", r.claimed.execution_id);
 			jw_kv_int(&j, "attempt_index", r.claimed.attempt_index);

@@ -965,12 +965,25 @@ typedef struct ff_resumed_claim
 								 * input_payload */
 	char	   *attempt_id;		/* the same attempt id */
 	char	   *lease_id;		/* the new lease */
+	bool		held_back;		/* true: nothing was claimed (see below); every
+								 * other member is zero */
 } ff_resumed_claim;
 
 FF_API void ff_resumed_claim_clear(ff_resumed_claim *r);
 
 /* Claims one resumed execution: the same attempt continues under a new
- * lease (ff_client_claim on the lane picks resumed executions up too). */
+ * lease (ff_client_claim on the lane picks resumed executions up too).
+ *
+ * Nothing claimed is not an error, as for ff_client_claim (count 0): when
+ * the execution's budgets or quota hold it back, the call returns FF_OK with
+ * out->held_back true and no handle. The engine has then stored it blocked
+ * (blocked_by_budget / blocked_by_quota, ff_client_read_admission tells by
+ * what); the reset, raised limit or freed slot that releases it makes it
+ * waiting again, and a later claim (this one or ff_client_claim) continues
+ * the same attempt. Errors: EXECUTION_NOT_LEASEABLE (not runnable or not
+ * eligible now, held back already, paused lane), NOT_A_RESUMED_EXECUTION,
+ * CAPABILITY_MISMATCH, INVALID_CLAIM_GRANT (a live claim grant reserves it
+ * for another worker), EXECUTION_NOT_FOUND, INVALID_INPUT. */
 FF_API ff_status ff_client_claim_resumed(ff_client *c, const ff_claim_resumed_args *args,
 										 ff_resumed_claim *out);
 

@@ -548,6 +548,8 @@ ff_status
 ff_client_claim_resumed(ff_client *c, const ff_claim_resumed_args *a, ff_resumed_claim *out)
 {
 	ffc_params	p;
+	ff_status	s;
+	bool		claimed;
 
 	FFC_REQUIRE(c, a != NULL && out != NULL, "args and out are required");
 	ffc_params_init(&p);
@@ -561,7 +563,11 @@ ff_client_claim_resumed(ff_client *c, const ff_claim_resumed_args *a, ff_resumed
 							a->remaining_attempt_timeout_ms == 0);
 	ffc_param_text_array(&p, a->capabilities, a->n_capabilities);
 	ffc_param_text(&p, a->lease_id);
-	return FFC_RUN_ROW(c, &st_claim_resumed, &p, resumed_fields, out, NULL);
+	/* no row: budgets or quotas held it back (stored blocked); not an error */
+	s = FFC_RUN_ROW(c, &st_claim_resumed, &p, resumed_fields, out, &claimed);
+	if (s == FF_OK)
+		out->held_back = !claimed;
+	return s;
 }
 
 ff_status

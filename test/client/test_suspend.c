@@ -685,6 +685,108 @@ test_suspend_and_signals(void)
 }
 
 /* ------------------------------------------------------------------------
+ * claim_resumed held back (budgets) or reserved (another worker's grant)
+ * ------------------------------------------------------------------------ */
+
+/* suspends the claimed execution on a waitpoint and resumes it (operator) */
+static void
+suspend_and_resume(const char *id, const ff_handle *h, const char *wp)
+{
+	ff_suspend_result r = {0};
+	char		wps[64];
+
+	snprintf(wps, sizeof(wps), "[\"%s\"]", wp);
+	if (suspend_on(h, wps, NULL, 0, NULL, &r) != FF_OK ||
+		ff_client_resume_execution(c, id, NULL, 0, NULL) != FF_OK)
+		printf("Bail out! could not suspend and resume %s\n", id);
+	ff_suspend_result_clear(&r);
+}
+
+static void
+test_claim_resumed_held_back(void)
+{
+	const char *lane = unique_lane("held");
+	char	   *bid = admin_str("SELECT gen_random_uuid()::text");
+	char		policy[200];
+	char		out[2048];
+	char	   *id;
+	char	   *st;
+	ff_claimed	cl = {0};
+	ff_claim_resumed_args a = {0};
+	ff_resumed_claim rc = {0};
+	ff_status	s;
+	int			rcode;
+
+	admin_exec("SELECT ff_create_budget('%s', '{tokens}', '{10}', '{0}')", bid);
+	snprintf(policy, sizeof(policy), "{\"budget_ids\": [\"%s\"]}", bid);
+	id = make_execution(c, lane, "held", policy);
+	if (id == NULL || !claim_lane(c, lane, NULL, 0, 86400000, &cl))
+		printf("Bail out! could not create and claim on %s\n", lane);
+	suspend_and_resume(id, &cl.handle, "wpk:held");
+	admin_exec("SELECT ff_report_usage_admin('%s', '{tokens}', '{10}')", bid);
+
+	a.execution_id = id;
+	a.worker_id = "w-held";
+	a.worker_instance_id = "w-held/1";
+	a.lane_id = lane;
+	rc.held_back = false;
+	s = ff_client_claim_resumed(c, &a, &rc);
+	is_status(s, FF_OK, c, "claim_resumed held back by a breached budget: FF_OK, not FF_ERR_PROTOCOL");
+	ok(rc.held_back && rc.claimed.handle.data == NULL && rc.claimed.handle.len == 0 &&
+	   rc.claimed.execution_id == NULL && rc.attempt_id == NULL && rc.lease_id == NULL &&
+	   rc.claimed.lease_epoch == 0, "... held_back, nothing claimed (no handle, every member zero)");
+	st = state_of(id);
+	is_str(st, "rate_limited", "... the engine stored it held back (rate_limited)");
+	ff_free(st);
+	ff_resumed_claim_clear(&rc);
+	s = ff_client_claim_resumed(c, &a, &rc);
+	is_error(c, s, FF_ERR_EXECUTION_NOT_LEASEABLE, "YFC03", "claim_resumed while it is held back");
+	ok(!rc.held_back, "... an error is not held_back");
+
+	/* ffctl: exit status 6 (nothing claimed), as ffctl claim */
+	admin_exec("SELECT ff_reset_budget('%s')", bid);
+	admin_exec("SELECT ff_report_usage_admin('%s', '{tokens}', '{10}')", bid);
+	rcode = ffctl_run(out, sizeof(out), "claim-resumed '%s' --lane %s --worker-id w-held", id, lane);
+	ok(rcode == 6 && strstr(out, "nothing claimed") && strstr(out, "hold") && strstr(out, id),
+	   "ffctl claim-resumed held back: exit 6 and says so (%d: %s)", rcode, out);
+	admin_exec("SELECT ff_reset_budget('%s')", bid);
+	admin_exec("SELECT ff_report_usage_admin('%s', '{tokens}', '{10}')", bid);
+	rcode = ffctl_run(out, sizeof(out), "--json claim-resumed '%s' --lane %s --worker-id w-held", id, lane);
+	ok(rcode == 6 && strstr(out, "\"claimed\":false") && strstr(out, "\"held_back\":true"),
+	   "ffctl --json claim-resumed held back: exit 6, claimed false (%d: %s)", rcode, out);
+
+	/* released by a reset: the same attempt continues */
+	admin_exec("SELECT ff_reset_budget('%s')", bid);
+	a.lease_ttl_ms = 60000;
+	is_status(ff_client_claim_resumed(c, &a, &rc), FF_OK, c, "after the reset: claim_resumed");
+	ok(!rc.held_back && rc.claimed.handle.data != NULL && rc.claimed.attempt_index == 0 &&
+	   rc.claimed.lease_epoch == cl.lease_epoch + 1 && strcmp(rc.claimed.execution_id, id) == 0,
+	   "... claimed: the same attempt (index 0), the next epoch (%lld)", (long long) rc.claimed.lease_epoch);
+
+	/* reserved by another worker's live claim grant: an error, not held back */
+	suspend_and_resume(id, &rc.claimed.handle, "wpk:held2");
+	admin_exec("SELECT * FROM ff_issue_claim_grant('%s', 'w-grant', 'w-grant/1')", id);
+	ff_resumed_claim_clear(&rc);
+	s = ff_client_claim_resumed(c, &a, &rc);
+	is_error(c, s, FF_ERR_INVALID_CLAIM_GRANT, "YFC05", "claim_resumed of an execution another worker's grant reserves");
+	rcode = ffctl_run(out, sizeof(out), "claim-resumed '%s' --lane %s --worker-id w-held", id, lane);
+	ok(rcode == 1 && strstr(out, "invalid_claim_grant") && strstr(out, "YFC05"),
+	   "ffctl claim-resumed of a reserved execution: exit 1, invalid_claim_grant (%d: %s)", rcode, out);
+	a.worker_id = "w-grant";
+	a.worker_instance_id = "w-grant/1";
+	is_status(ff_client_claim_resumed(c, &a, &rc), FF_OK, c, "the grant holder claims it");
+	ok(!rc.held_back && rc.claimed.handle.data != NULL, "... claimed");
+	is_int(admin_int("SELECT count(*) FROM ff_claim_grant WHERE ff_format_execution_id(partition_key, "
+					 "execution_id) = '%s'", id), 0, "... and the grant is used up");
+	is_status(ff_client_complete(c, &rc.claimed.handle, NULL, 0), FF_OK, c, "... and completes it");
+
+	ff_resumed_claim_clear(&rc);
+	ff_claimed_clear(&cl);
+	free(id);
+	free(bid);
+}
+
+/* ------------------------------------------------------------------------
  * suspend by triple, signal options
  * ------------------------------------------------------------------------ */
 static void
@@ -1568,6 +1670,7 @@ main(void)
 
 	test_keystore();
 	test_suspend_and_signals();
+	test_claim_resumed_held_back();
 	test_triple_and_signal_options();
 	test_pending_waitpoints(tc);
 	test_timeouts(tc);
