@@ -86,10 +86,12 @@ static const ffctl_command commands[] = {
 		"SIGTERM after the running commands finish; --drain stops once nothing is\n"
 		"claimable, --max-jobs after N jobs."},
 	{"reconcile", cmd_reconcile, "run the reconcilers",
-		"ffctl reconcile [lease-expiry|attempt-timeout|delayed-promotion|execution-deadline|all]...\n"
-		"                [--batch N] [--loop-ms N]\n"
+		"ffctl reconcile [lease-expiry|attempt-timeout|delayed-promotion|execution-deadline|\n"
+		"                 retention|event-retention|all]... [--batch N] [--loop-ms N]\n"
 		"One pass of each named reconciler (default all); --loop-ms repeats until\n"
-		"interrupted."},
+		"interrupted. retention deletes executions finished longer than\n"
+		"flowfabric.retention_ms ago, event-retention outbox events older than\n"
+		"flowfabric.event_retention_ms (0 or -1 keeps them forever)."},
 	/* suspension, waitpoints and signals (cmd_suspend.c) */
 	{"suspend", cmd_suspend, "suspend an execution on waitpoints",
 		"ffctl suspend HANDLE (--waitpoint KEY | --use-pending WAITPOINT_ID)... | --waitpoints JSON\n"

@@ -596,6 +596,16 @@ FF_API ff_status ff_client_reconcile_attempt_timeout(ff_client *c, int32_t batch
 FF_API ff_status ff_client_reconcile_delayed_promotion(ff_client *c, int32_t batch_size, int32_t *changed);
 FF_API ff_status ff_client_reconcile_execution_deadline(ff_client *c, int32_t batch_size, int32_t *changed);
 
+/* Retention (batch_size 0: 1000, else 1..100000). ff_reconcile_retention:
+ * *changed = executions deleted, terminal for flowfabric.retention_ms
+ * (default 7 days), with their attempts, streams, suspensions, signals,
+ * idempotency keys and events (a flow member only with its whole finished
+ * flow). ff_reconcile_event_retention: *changed = lease, signal and operator
+ * events deleted, older than flowfabric.event_retention_ms (default 1 day).
+ * The engine's background workers run both when preloaded. */
+FF_API ff_status ff_client_reconcile_retention(ff_client *c, int32_t batch_size, int32_t *changed);
+FF_API ff_status ff_client_reconcile_event_retention(ff_client *c, int32_t batch_size, int32_t *changed);
+
 /* ========================================================================
  * Outboxes: readers and subscriptions
  * ======================================================================== */

@@ -720,12 +720,7 @@ ff_client_read_admission(ff_client *c, const char *execution_id, ff_admission_li
 /* ------------------------------------------------------------------------
  * reconcilers
  * ------------------------------------------------------------------------ */
-#define RECONCILE_FN(name) \
-	ff_status \
-	ff_client_##name(ff_client *c, int32_t batch_size, int32_t *changed) \
-	{ \
-		return ffc_reconcile(c, &st_ff_##name, batch_size, changed); \
-	}
+#define RECONCILE_FN(name) FFC_RECONCILE_CALL(name, &st_ff_##name)
 RECONCILE_FN(reconcile_budget_reset)
 RECONCILE_FN(reconcile_budget_counters)
 RECONCILE_FN(reconcile_budget_executions)

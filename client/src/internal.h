@@ -287,6 +287,14 @@ FFC_HIDDEN ff_status ffc_run_discard(ff_client *c, const ffc_stmt *st, ffc_param
  * default) and returns how many things it changed; *changed may be NULL. */
 FFC_HIDDEN ff_status ffc_reconcile(ff_client *c, const ffc_stmt *st, int32_t batch_size,
 								   int32_t *changed);
+/* defines the public call ff_client_<name>(c, batch_size, changed) as one
+ * ffc_reconcile pass of st */
+#define FFC_RECONCILE_CALL(name, st) \
+	ff_status \
+	ff_client_##name(ff_client *c, int32_t batch_size, int32_t *changed) \
+	{ \
+		return ffc_reconcile(c, st, batch_size, changed); \
+	}
 
 /* time helpers (core.c) */
 FFC_HIDDEN int64_t ffc_monotonic_ms(void);

@@ -172,7 +172,8 @@ ff tag set "$a" Bad x >/dev/null 2>&1
 is "$?" 1 "tag set with a bad key: exit 1"
 out=$(ff --json reconcile)
 is "$(sql "SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(\$j\$$out\$j\$::jsonb) k")" \
-    "attempt_timeout,delayed_promotion,execution_deadline,lease_expiry" "reconcile --json runs all four"
+    "attempt_timeout,delayed_promotion,event_retention,execution_deadline,lease_expiry,retention" \
+    "reconcile --json runs all six (the retentions too)"
 ff reconcile nonsense >/dev/null 2>&1
 is "$?" 2 "reconcile of an unknown reconciler: exit 2"
 

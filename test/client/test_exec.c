@@ -901,6 +901,125 @@ test_reconcilers(void)
 	check_error(ff_client_reconcile_execution_deadline(c, -1, &n), FF_ERR_INVALID_INPUT, false, "deadline, batch -1");
 }
 
+/* ------------------------------------------------------------------------
+ * Retention. It deletes by age across the whole database, so it runs last,
+ * on a session of its own whose engine clock is 8 days ahead: everything
+ * finished so far is past flowfabric.retention_ms (7 days) and every event
+ * past flowfabric.event_retention_ms (1 day).
+ * ------------------------------------------------------------------------ */
+#define EIGHT_DAYS_MS "691200000"
+
+static long long
+rows_of(const char *table, const char *id)
+{
+	return admin_int("SELECT count(*) FROM %s WHERE ff_format_execution_id(partition_key, execution_id) = '%s'",
+					 table, id);
+}
+
+/* creates an execution of lane and completes it; returns its id */
+static char *
+finished_execution(const char *lane)
+{
+	char	   *id = make_execution(c, lane, "old", NULL);
+	ff_claimed	cl = {0};
+
+	if (id == NULL || !claim_one(c, lane, 0, &cl) || ff_client_complete(c, &cl.handle, NULL, 0) != FF_OK)
+		printf("Bail out! could not finish an execution on %s\n", lane);
+	ff_claimed_clear(&cl);
+	return id;
+}
+
+/* runs a reconciler until a pass deletes less than a batch; the total, or
+ * -1 if a pass failed */
+static long long
+drain(ff_client *rc, ff_status (*fn) (ff_client *, int32_t, int32_t *))
+{
+	long long	total = 0;
+	int32_t		n;
+
+	do
+	{
+		n = 0;
+		if (fn(rc, 0, &n) != FF_OK)
+			return -1;
+		total += n;
+	} while (n == 1000);
+	return total;
+}
+
+static void
+test_retention(void)
+{
+	const char *lane = unique_lane("retention");
+	ff_client  *rc = test_client();
+	char	   *done_id = finished_execution(lane);
+	char	   *done2_id;
+	char	   *live_id = make_execution(c, lane, "live", NULL);
+	char		out[1024];
+	char		want[64];
+	ff_claimed	live = {0};
+	long long	total;
+	int			rcode;
+	PGresult   *res;
+
+	ok(claim_one(c, lane, 86400000, &live) && ff_client_renew(c, &live.handle, NULL) == FF_OK,
+	   "an execution that stays active (claimed, renewed)");
+	ok(rows_of("ff_lease_event", live_id) >= 2 && rows_of("ff_lease_event", done_id) >= 2 &&
+	   rows_of("ff_completion_event", done_id) == 1, "... the two have lease events, the finished one its completion");
+	res = PQexec(ff_client_pgconn(rc), "SET flowfabric.clock_offset_ms = " EIGHT_DAYS_MS);
+	ok(PQresultStatus(res) == PGRES_COMMAND_OK, "a session whose clock is 8 days ahead");
+	PQclear(res);
+
+	expect_error(rc, ff_client_reconcile_retention(rc, -1, NULL), FF_ERR_INVALID_INPUT, "YFV01", false,
+				 "retention, batch -1");
+	expect_error(rc, ff_client_reconcile_event_retention(rc, 100001, NULL), FF_ERR_INVALID_INPUT, "YFV01", false,
+				 "event retention, batch 100001");
+
+	/* event retention: old lease events go, executions and completions stay */
+	total = drain(rc, ff_client_reconcile_event_retention);
+	ok(total >= 4, "reconcile_event_retention deleted the old events (%lld)", total);
+	is_int(rows_of("ff_lease_event", live_id) + rows_of("ff_lease_event", done_id), 0,
+		   "... the lease events of both executions are gone");
+	ok(rows_of("ff_execution", done_id) == 1 && rows_of("ff_completion_event", done_id) == 1 &&
+	   rows_of("ff_execution", live_id) == 1, "... the executions and the completion event are kept");
+
+	/* execution retention: the finished one goes with its rows, not the live one */
+	total = drain(rc, ff_client_reconcile_retention);
+	ok(total >= 1, "reconcile_retention deleted the finished executions (%lld)", total);
+	ok(rows_of("ff_execution", done_id) == 0 && rows_of("ff_attempt", done_id) == 0 &&
+	   rows_of("ff_completion_event", done_id) == 0, "... the finished one is gone with its attempt and completion");
+	is_int(rows_of("ff_execution", live_id), 1, "... the active one is kept");
+	is_status(ff_client_reconcile_retention(rc, 10, NULL), FF_OK, rc, "reconcile_retention (changed NULL)");
+	is_status(ff_client_reconcile_retention(c, 0, NULL), FF_OK, c,
+			  "on a session with the real clock: nothing is old enough, no error");
+
+	/* ffctl reconcile retention / event-retention, with the same clock */
+	done2_id = finished_execution(lane);
+	ff_client_renew(c, &live.handle, NULL);
+	setenv("PGOPTIONS", "-c flowfabric.clock_offset_ms=" EIGHT_DAYS_MS, 1);
+	rcode = ffctl_run(out, sizeof(out), "--json reconcile event-retention --batch 100000");
+	ok(rcode == 0 && strstr(out, "\"event_retention\":") && !strstr(out, "\"event_retention\":0"),
+	   "ffctl --json reconcile event-retention (%d: %s)", rcode, out);
+	ok(rows_of("ff_lease_event", live_id) == 0 && rows_of("ff_execution", done2_id) == 1,
+	   "... deleted events, no execution");
+	rcode = ffctl_run(out, sizeof(out), "reconcile retention");
+	snprintf(want, sizeof(want), "retention ");
+	ok(rcode == 0 && strncmp(out, want, strlen(want)) == 0 && !strstr(out, " 0"),
+	   "ffctl reconcile retention (%d: %s)", rcode, out);
+	is_int(rows_of("ff_execution", done2_id), 0, "... deleted the finished execution");
+	rcode = ffctl_run(out, sizeof(out), "reconcile retention --batch 100001");
+	ok(rcode == 1 && strstr(out, "YFV01"), "ffctl reconcile retention --batch 100001: the engine refuses (%d: %s)",
+	   rcode, out);
+	unsetenv("PGOPTIONS");
+
+	is_status(ff_client_complete(c, &live.handle, NULL, 0), FF_OK, c, "the live execution completes normally");
+	ff_claimed_clear(&live);
+	ff_client_close(rc);
+	free(done_id);
+	free(done2_id);
+	free(live_id);
+}
+
 /* ------------------------------------------------------------------------ */
 static void
 test_readers(void)
@@ -1107,6 +1226,7 @@ main(void)
 	test_reconcilers();
 	test_readers();
 	test_transactions_and_connections();
+	test_retention();
 	ff_client_close(c);
 	PQfinish(admin());
 	return done_testing();
