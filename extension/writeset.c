@@ -300,10 +300,18 @@ type_info(Oid type, int16 *len, bool *byval, char *align)
 	}
 }
 
+/* part_nargs: the parameters of part p: its columns, and the ordinals of a multi-row part */
+static int
+part_nargs(FFWritePart p, bool single)
+{
+	return part_defs[p].ncols + (single ? 0 : 1);
+}
+
 /*
  * part_sql appends part p's statement, its parameters numbered from *param:
  * one array per column, or, for a part of one row, one value per column (a
- * VALUES row costs less than unnest()'s set-returning machinery).
+ * VALUES row costs less than unnest()'s set-returning machinery). "ord" is
+ * the row's position among the part's staged rows.
  */
 static void
 part_sql(StringInfo sql, FFWritePart p, bool single, int *param)
@@ -318,17 +326,24 @@ part_sql(StringInfo sql, FFWritePart p, bool single, int *param)
 		for (int c = 0; c < d->ncols; c++)
 			appendStringInfo(&from, "$%d::%s, ", (*param)++, format_type_be(d->cols[c].type));
 		appendStringInfoString(&from, "1::bigint)) AS u(");
+		for (int c = 0; c < d->ncols; c++)
+			appendStringInfo(&from, "%s, ", d->cols[c].name);
+		appendStringInfoString(&from, "ord)");
 	}
 	else
 	{
-		appendStringInfoString(&from, "unnest(");
+		/*
+		 * unnest() in the select list runs the arrays in lockstep row by row
+		 * (ProjectSet); in FROM it would first copy every row into a
+		 * tuplestore. The ordinals are one more array (1..n): a set-returning
+		 * function such as generate_series would make the planner expect a
+		 * thousand rows and prefer hashing the whole table to index probes.
+		 */
+		appendStringInfoString(&from, "(SELECT ");
 		for (int c = 0; c < d->ncols; c++)
-			appendStringInfo(&from, "%s$%d", c ? ", " : "", (*param)++);
-		appendStringInfoString(&from, ") WITH ORDINALITY AS u(");
+			appendStringInfo(&from, "unnest($%d) AS %s, ", (*param)++, d->cols[c].name);
+		appendStringInfo(&from, "unnest($%d) AS ord) AS u", (*param)++);
 	}
-	for (int c = 0; c < d->ncols; c++)
-		appendStringInfo(&from, "%s, ", d->cols[c].name);
-	appendStringInfoString(&from, "ord)");
 
 	if (d->insert_into)
 	{
@@ -392,13 +407,20 @@ write_plan(uint32 mask, uint32 singles)
 
 	for (int p = 0; p < FF_WRITE_NPARTS; p++)
 		if (mask & (1 << p))
-			nargs += part_defs[p].ncols;
+			nargs += part_nargs(p, (singles & (1 << p)) != 0);
 	types = palloc(sizeof(Oid) * nargs);
 	for (int p = 0, i = 0; p < FF_WRITE_NPARTS; p++)
-		if (mask & (1 << p))
-			for (int c = 0; c < part_defs[p].ncols; c++)
-				types[i++] = (singles & (1 << p)) ? part_defs[p].cols[c].type
-					: get_array_type(part_defs[p].cols[c].type);
+	{
+		bool		single = (singles & (1 << p)) != 0;
+
+		if (!(mask & (1 << p)))
+			continue;
+		for (int c = 0; c < part_defs[p].ncols; c++)
+			types[i++] = single ? part_defs[p].cols[c].type
+				: get_array_type(part_defs[p].cols[c].type);
+		if (!single)
+			types[i++] = INT8ARRAYOID;	/* the ordinals */
+	}
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "WITH ");
@@ -463,7 +485,7 @@ write_rows(PartRows *parts, int64 *counts)
 			mask |= 1 << p;
 			if (parts[p].n == 1)
 				singles |= 1 << p;
-			nargs += part_defs[p].ncols;
+			nargs += part_nargs(p, parts[p].n == 1);
 		}
 	if (mask == 0)
 		return;
@@ -510,6 +532,10 @@ write_rows(PartRows *parts, int64 *counts)
 			args[i++] = PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs,
 														   d->cols[c].type, len, byval, align));
 		}
+		for (int k = 0; k < r->n; k++)
+			elems[k] = Int64GetDatum(k + 1);
+		args[i++] = PointerGetDatum(construct_array(elems, r->n, INT8OID, sizeof(int64),
+													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	}
 
 	ff_execute(plan, args, argnulls, false, 0);
