@@ -137,6 +137,10 @@ static const FFInvariantCheck checks[] = {
 		"a.attempt_lifecycle, coalesce(a.ended_at_ms::text, 'NULL')) FROM ff_attempt a "
 		"WHERE (a.attempt_lifecycle LIKE 'ended\\_%' OR a.attempt_lifecycle = 'interrupted_reclaimed') "
 		"<> (a.ended_at_ms IS NOT NULL)"},
+	{"attempt_execution",
+		"SELECT " EXEC_ID("a") ", format('attempt %s has no execution', a.attempt_index) "
+		"FROM ff_attempt a WHERE NOT EXISTS (SELECT 1 FROM ff_execution e "
+		"WHERE e.partition_key = a.partition_key AND e.execution_id = a.execution_id)"},
 	{"earlier_attempt_over",
 		"SELECT " EXEC_ID("a") ", format('attempt %s is %s but the current attempt is %s', "
 		"a.attempt_index, a.attempt_lifecycle, e.attempt_index) FROM ff_attempt a "

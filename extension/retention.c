@@ -6,9 +6,10 @@
  * ff_reconcile_retention(batch_size) deletes up to batch_size executions
  * that have been terminal for at least flowfabric.retention_ms, oldest
  * first, each with every row that belongs to it:
- *   - through ON DELETE CASCADE from ff_execution: its attempts (and through
- *     them its streams: meta, frames, summary), suspensions, waitpoints,
- *     signals, signal and suspend dedup keys, claim grants and replay count;
+ *   - by ff_execution's delete trigger: its attempts (and through them, by
+ *     ON DELETE CASCADE, its streams: meta, frames, summary); by ON DELETE
+ *     CASCADE from ff_execution: its suspensions, waitpoints, signals, signal
+ *     and suspend dedup keys, claim grants and replay count;
  *   - explicitly: the idempotency keys naming it, and its events in every
  *     outbox (completion, lease, signal, operator), so no event is left
  *     about an execution that no longer exists.
@@ -191,9 +192,10 @@ keyset_remove_result(KeySet *ks)
 /*
  * delete_executions deletes the executions of the set, which the caller has
  * locked, with their idempotency keys and outbox events (the rest follows by
- * ON DELETE CASCADE). An execution whose idempotency key another transaction
- * holds (a create with the same key, in progress) is left for the next run:
- * deleting the execution under it would leave the key naming nothing.
+ * the delete trigger and ON DELETE CASCADE). An execution whose idempotency
+ * key another transaction holds (a create with the same key, in progress) is
+ * left for the next run: deleting the execution under it would leave the key
+ * naming nothing.
  * Returns the executions deleted.
  */
 static int32

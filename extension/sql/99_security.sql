@@ -223,6 +223,7 @@ BEGIN ATOMIC
     ('ff_edge_group_json',             'internal', 'rendering, not SECURITY DEFINER'),
     ('ff_flow_edge_node',              'internal', 'argument check'),
     ('ff_reconciler_wake',             'internal', 'trigger function'),
+    ('ff_execution_deleted',           'internal', 'trigger function'),
     ('ff_budget_counter_mark',         'internal', 'trigger function')
     ) AS c(function_name, grantee, what);
 END;

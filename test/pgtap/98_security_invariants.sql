@@ -3,7 +3,7 @@
 -- broken on purpose (direct UPDATEs as superuser, on one execution each) and
 -- the checker must name it and the object.
 BEGIN;
-SELECT plan(47);
+SELECT plan(50);
 
 DELETE FROM ff_waitpoint_hmac;
 SELECT is((SELECT outcome FROM ff_seed_waitpoint_hmac_secret('tap98i', repeat('ab', 32))), 'seeded', 'a signing key');
@@ -122,6 +122,17 @@ SELECT ok(pg_temp.reported('completion_event_outcome', pg_temp.id(16)), 'complet
 INSERT INTO ff_completion_event (event_id, partition_key, execution_id, outcome, lane_id, occurred_at_ms)
 VALUES (1, 99, pg_temp.uid(98), 'success', 'nowhere', 0);
 SELECT ok(pg_temp.reported('completion_event_execution', pg_temp.id(98)), 'completion_event_execution');
+INSERT INTO ff_attempt (partition_key, execution_id, attempt_index, attempt_id, attempt_type, attempt_lifecycle,
+                        worker_id, worker_instance_id, lease_id, lease_epoch, lease_ttl_ms, lease_acquired_at_ms,
+                        started_at_ms, ended_at_ms, end_reason)
+VALUES (99, pg_temp.uid(97), 0, gen_random_uuid(), 'initial', 'ended_success', 'w', 'w/1', gen_random_uuid(), 1,
+        1000, 0, 0, 0, 'completed');
+SELECT ok(pg_temp.reported('attempt_execution', pg_temp.id(97)), 'attempt_execution: an attempt without its execution');
+SELECT cmp_ok((SELECT count(*) FROM ff_attempt WHERE execution_id = pg_temp.uid(18)), '>', 0::bigint,
+              'the execution to delete has attempts');
+DELETE FROM ff_execution WHERE execution_id = pg_temp.uid(18);
+SELECT is((SELECT count(*) FROM ff_attempt WHERE execution_id = pg_temp.uid(18)), 0::bigint,
+          'deleting an execution deletes its attempts (ff_execution_delete_attempts)');
 UPDATE ff_lease_event SET lease_epoch = 99 WHERE execution_id = pg_temp.uid(20);
 SELECT ok(pg_temp.reported('lease_event_epoch', pg_temp.id(20)), 'lease_event_epoch');
 -- suspensions and waitpoints
@@ -178,7 +189,7 @@ UPDATE ff_stream_meta SET closed_at_ms = NULL WHERE execution_id = pg_temp.uid(3
 SELECT ok(pg_temp.reported('stream_closed_with_attempt', pg_temp.id(36)), 'stream_closed_with_attempt');
 
 -- every check reported something, and nothing about the untouched executions
-SELECT is((SELECT count(DISTINCT invariant) FROM ff_check_invariants()), 39::bigint, 'all 39 checks found their violation');
+SELECT is((SELECT count(DISTINCT invariant) FROM ff_check_invariants()), 40::bigint, 'all 40 checks found their violation');
 SELECT is((SELECT array_agg(DISTINCT object_id) FROM ff_check_invariants()
             WHERE object_id IN (SELECT pg_temp.id(n) FROM unnest(ARRAY[5, 8, 13, 19, 24, 26, 29, 32, 33, 34, 35]) n)),
           NULL, 'the executions left alone are not reported');
