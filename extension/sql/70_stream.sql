@@ -98,6 +98,10 @@ CREATE FUNCTION ff_append_frame(
     AS 'MODULE_PATHNAME', 'ff_append_frame' LANGUAGE C VOLATILE
     SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp;
 
+-- The ROWS estimates below keep a query joining these functions (as the C
+-- client does) from looking like a million rows, which made every call pay for
+-- JIT compilation.
+
 -- Frames with from_id <= id <= to_id (start, end, <ms> or <ms>-<seq>).
 -- attempt_index NULL: the execution's current attempt.
 CREATE FUNCTION ff_read_stream(execution_id text, attempt_index integer DEFAULT NULL,
@@ -105,7 +109,7 @@ CREATE FUNCTION ff_read_stream(execution_id text, attempt_index integer DEFAULT 
                                count_limit integer DEFAULT 1000)
     RETURNS TABLE (frame_id text, ts_ms bigint, seq integer, mode text, frame_type text,
                    encoding text, correlation_id text, summary_version bigint, payload bytea)
-    AS 'MODULE_PATHNAME', 'ff_read_stream' LANGUAGE C STABLE
+    AS 'MODULE_PATHNAME', 'ff_read_stream' LANGUAGE C STABLE ROWS 100
     SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp;
 
 -- Frames after a concrete cursor (exclusive); does not wait (LISTEN on the
@@ -115,7 +119,7 @@ CREATE FUNCTION ff_tail_stream(execution_id text, attempt_index integer DEFAULT 
                                visibility text DEFAULT 'all')   -- all | exclude_best_effort
     RETURNS TABLE (frame_id text, ts_ms bigint, seq integer, mode text, frame_type text,
                    encoding text, correlation_id text, summary_version bigint, payload bytea)
-    AS 'MODULE_PATHNAME', 'ff_tail_stream' LANGUAGE C STABLE
+    AS 'MODULE_PATHNAME', 'ff_tail_stream' LANGUAGE C STABLE ROWS 100
     SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp;
 
 -- The stream's channel, closing (closed_at_ms NULL while the attempt runs)
@@ -127,7 +131,7 @@ CREATE FUNCTION ff_stream_info(execution_id text, attempt_index integer DEFAULT 
                    first_frame_at_ms bigint, last_frame_at_ms bigint, has_durable_frame boolean,
                    summary_version bigint, ema_rate_hz double precision,
                    maxlen_applied_last integer, retention_trimmed_at_ms bigint)
-    AS 'MODULE_PATHNAME', 'ff_stream_info' LANGUAGE C STABLE
+    AS 'MODULE_PATHNAME', 'ff_stream_info' LANGUAGE C STABLE ROWS 1
     SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp;
 
 -- The attempt's summary document; no row before its first summary frame.
