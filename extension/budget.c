@@ -359,6 +359,22 @@ acts(const BudgetRow *b)
 		(strcmp(b->on_hard_limit, "fail") == 0 || strcmp(b->on_hard_limit, "cancel") == 0);
 }
 
+/*
+ * next_reset_at: when a budget with this reset interval next resets, now +
+ * interval saturating at the largest time (FF_NULL_MS: no scheduled reset).
+ */
+static int64
+next_reset_at(int64 now, int64 interval)
+{
+	int64		at;
+
+	if (interval <= 0)
+		return FF_NULL_MS;
+	if (pg_add_s64_overflow(now, interval, &at))
+		return PG_INT64_MAX;
+	return at;
+}
+
 /* usage_of reads a dimension's current value (0 if none). */
 static int64
 usage_of(const BudgetRow *b, const char *dim)
@@ -1446,7 +1462,7 @@ ff_create_budget(PG_FUNCTION_ARGS)
 	v[3] = CStringGetTextDatum(b.scope_type);
 	v[4] = CStringGetTextDatum(b.scope_id);
 	v[5] = CStringGetTextDatum(mode);
-	v[6] = ff_ms_datum(b.reset_interval_ms > 0 ? now + b.reset_interval_ms : FF_NULL_MS, &n[6]);
+	v[6] = ff_ms_datum(next_reset_at(now, b.reset_interval_ms), &n[6]);
 	v[7] = Int64GetDatum(now);
 	ff_execute(plan, v, n, false, 0);
 	created = SPI_processed == 1;
@@ -1555,7 +1571,7 @@ do_reset(BudgetRow *b, int64 now)
 			   3, types);
 	v[2] = Int64GetDatum(b->reset_count);
 	ff_execute(ledger_plan, v, NULL, false, 0);
-	b->next_reset_at_ms = b->reset_interval_ms > 0 ? now + b->reset_interval_ms : FF_NULL_MS;
+	b->next_reset_at_ms = next_reset_at(now, b->reset_interval_ms);
 	ff_prepare(&policy_plan,
 			   "UPDATE ff_budget_policy SET last_breach_at_ms = NULL, last_breach_dim = NULL, "
 			   "breached_at_ms = NULL, reset_count = reset_count + 1, last_reset_at_ms = $3, "

@@ -581,7 +581,7 @@ parse_suspend_args(FunctionCallInfo fcinfo, int base, SuspendArgs *a, int64 now)
 	a->timeout_behavior = check_one_of(behavior, "timeout_behavior", timeout_behaviors);
 	if (a->cond && a->cond->kind == FF_COND_TIMEOUT_ONLY && a->timeout_at == FF_NULL_MS)
 		input_error("timeout_only_without_deadline: a TimeoutOnly condition needs timeout_at");
-	if (a->timeout_at != FF_NULL_MS && a->timeout_at + FF_TIMEOUT_SKEW_MS < now)
+	if (a->timeout_at != FF_NULL_MS && a->timeout_at < now - FF_TIMEOUT_SKEW_MS)
 		input_error("timeout_at_in_past: timeout_at %lld is before now %lld",
 					(long long) a->timeout_at, (long long) now);
 	a->resume_policy = PG_ARGISNULL(base + 7) ? NULL : PG_GETARG_JSONB_P(base + 7);
