@@ -12,7 +12,10 @@
 #   5. Perl TAP     test/t/*.pl via prove (own servers)    one unit per test file
 #
 # Environment knobs: FF_TEST_DIR, FF_TEST_PORT (see scripts/pgcluster.sh),
-# FF_TEST_TIMEOUT (seconds per suite command, default 300), PG_CONFIG.
+# FF_TEST_TIMEOUT (seconds per suite command, default 300), PG_CONFIG,
+# FF_TEST_SUITES (run only these of: regress pgtap isolation suites perl;
+# default all), FF_TEST_PGTAP (glob of the pgTAP files, default
+# test/pgtap/*.sql). scripts/sanitize.sh uses the last two.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,6 +68,11 @@ abort() {
     echo "run-tests: $*" >&2
     FAILED=$((FAILED + 1))
     finish
+}
+
+# Is suite $1 selected by FF_TEST_SUITES (all are when it is unset)?
+suite_on() {
+    [ -z "${FF_TEST_SUITES:-}" ] || [[ " $FF_TEST_SUITES " == *" $1 "* ]]
 }
 
 # Files matching a glob, C-locale sorted, one per line (nothing if no match).
@@ -170,7 +178,7 @@ mkdir -p "$RESULTS"
 # ---------------------------------------------------------------------------
 # Suite 1: pg_regress, installcheck style against the private server. The test
 # files create the extension themselves.
-mapfile -t regress_files < <(list_files 'sql/*.sql')
+mapfile -t regress_files < <(suite_on regress && list_files 'sql/*.sql')
 if [ "${#regress_files[@]}" -gt 0 ]; then
     say "suite 1: pg_regress (${#regress_files[@]} tests)"
     tests=()
@@ -192,7 +200,7 @@ fi
 # Suite 2: pgTAP. Each file runs in its own transaction (BEGIN ... ROLLBACK),
 # so one shared database is enough. pg_prove runs once per file so that a
 # crashing or mis-planned file cannot hide the others' results.
-mapfile -t tap_files < <(list_files 'test/pgtap/*.sql')
+mapfile -t tap_files < <(suite_on pgtap && list_files "${FF_TEST_PGTAP:-test/pgtap/*.sql}")
 if [ "${#tap_files[@]}" -gt 0 ]; then
     say "suite 2: pgTAP (${#tap_files[@]} files)"
     out=$RESULTS/pgtap
@@ -229,7 +237,7 @@ fi
 
 # ---------------------------------------------------------------------------
 # Suite 3: isolation specs. Their setup blocks create the extension.
-mapfile -t specs < <(list_files 'test/isolation/specs/*.spec')
+mapfile -t specs < <(suite_on isolation && list_files 'test/isolation/specs/*.spec')
 if [ "${#specs[@]}" -gt 0 ]; then
     say "suite 3: isolation (${#specs[@]} specs)"
     tests=()
@@ -251,7 +259,7 @@ fi
 # ---------------------------------------------------------------------------
 # Suite 4: hook scripts (contract in test/suites/README.md). Each prints TAP
 # lines; every "ok N" / "not ok N" line is one unit.
-mapfile -t hooks < <(list_files 'test/suites/*.sh')
+mapfile -t hooks < <(suite_on suites && list_files 'test/suites/*.sh')
 if [ "${#hooks[@]}" -gt 0 ]; then
     out=$RESULTS/suites
     mkdir -p "$out"
@@ -285,7 +293,7 @@ fi
 # ---------------------------------------------------------------------------
 # Suite 5: Perl TAP tests using PostgreSQL::Test::Cluster. They start their own
 # servers, and initdb refuses root, so as root they run as `postgres`.
-mapfile -t perl_tests < <(list_files 'test/t/*.pl')
+mapfile -t perl_tests < <(suite_on perl && list_files 'test/t/*.pl')
 if [ "${#perl_tests[@]}" -gt 0 ]; then
     say "suite 5: Perl TAP (${#perl_tests[@]} files)"
     out=$RESULTS/perl
