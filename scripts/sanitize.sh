@@ -415,6 +415,8 @@ say "reports"
 # ASan: one "ERROR: AddressSanitizer" per report; UBSan: one "runtime
 # error:" line per report; memcheck: the count in each ERROR SUMMARY. A
 # report that could not reach its log file went to the server log instead.
+# (No pipefail: `... | head` may end the command before it.)
+set +o pipefail
 reports=0
 shopt -s nullglob
 for f in "$LOGS"/asan.* "$LOGS"/ubsan.*; do
