@@ -265,7 +265,7 @@ ff_resume_execution(PG_FUNCTION_ARGS)
 	FFExecRow	exec;
 	FFSuspension s;
 	int64		now;
-	text	   *result;
+	const char *state;
 
 	ff_parse_execution_id(execution_id, &key);
 	if (*trigger == '\0')
@@ -286,11 +286,10 @@ ff_resume_execution(PG_FUNCTION_ARGS)
 											   exec.sv.terminal_outcome))));
 	ff_suspension_close(&s, "operator_resumed", NULL, now);
 	ff_exec_resume(&exec, delay, now);
-	result = cstring_to_text(ff_derive_public_state(exec.sv.lifecycle_phase,
-													exec.sv.eligibility_state,
-													exec.sv.terminal_outcome));
+	state = ff_derive_public_state(exec.sv.lifecycle_phase, exec.sv.eligibility_state,
+								   exec.sv.terminal_outcome);
 	SPI_finish();
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_TEXT_P(cstring_to_text(state));
 }
 
 /*
