@@ -23,37 +23,47 @@
 #define ATTEMPT_COLUMNS FF_ATTEMPT_COLUMNS
 #define ATTEMPT_NCOLS 22
 
+/*
+ * ff_attempt_from_cols decodes the FF_ATTEMPT_COLUMNS of a deformed row,
+ * starting after its first `first` columns.
+ */
+void
+ff_attempt_from_cols(const FFTupleCols *c, int first, FFAttemptRow *row)
+{
+	row->key.partition = DatumGetInt16(c->values[first]);
+	ff_col_uuid(c, first + 2, &row->key.uuid);
+	row->attempt_index = ff_col_int32(c, first + 3, 0);
+	ff_col_uuid(c, first + 4, &row->attempt_id);
+	row->attempt_type = ff_intern_literal(ff_col_cstring(c, first + 5));
+	row->attempt_lifecycle = ff_intern_literal(ff_col_cstring(c, first + 6));
+	row->worker_id = ff_col_cstring(c, first + 7);
+	row->worker_instance_id = ff_col_cstring(c, first + 8);
+	ff_col_uuid(c, first + 9, &row->lease_id);
+	row->lease_epoch = ff_col_int64(c, first + 10, 0);
+	row->lease_ttl_ms = ff_col_int64(c, first + 11, 0);
+	row->lease_acquired_at_ms = ff_col_int64(c, first + 12, FF_NULL_MS);
+	row->lease_renewed_at_ms = ff_col_int64(c, first + 13, FF_NULL_MS);
+	row->lease_expires_at_ms = ff_col_int64(c, first + 14, FF_NULL_MS);
+	row->timeout_at_ms = ff_col_int64(c, first + 15, FF_NULL_MS);
+	row->started_at_ms = ff_col_int64(c, first + 16, FF_NULL_MS);
+	row->ended_at_ms = ff_col_int64(c, first + 17, FF_NULL_MS);
+	row->failure_message = ff_col_cstring(c, first + 18);
+	row->failure_category = ff_col_cstring(c, first + 19);
+	row->failure_detail = c->nulls[first + 19] ? NULL : DatumGetByteaPCopy(c->values[first + 19]);
+	row->retry_delay_until_ms = ff_col_int64(c, first + 21, FF_NULL_MS);
+	row->end_reason = ff_col_cstring(c, first + 22);
+}
+
 /* ff_attempt_from_tuple decodes a row of the FF_ATTEMPT_COLUMNS columns. */
 void
 ff_attempt_from_tuple(HeapTuple t, TupleDesc d, FFAttemptRow *row)
 {
-	bool		isnull;
+	FFTupleCols c;
 
-	row->key.partition = DatumGetInt16(SPI_getbinval(t, d, 1, &isnull));
-	ff_get_uuid(t, d, 2, &row->key.uuid);
-	row->attempt_index = ff_get_int32(t, d, 3, 0);
-	ff_get_uuid(t, d, 4, &row->attempt_id);
-	row->attempt_type = ff_intern_literal(ff_get_cstring(t, d, 5));
-	row->attempt_lifecycle = ff_intern_literal(ff_get_cstring(t, d, 6));
-	row->worker_id = ff_get_cstring(t, d, 7);
-	row->worker_instance_id = ff_get_cstring(t, d, 8);
-	ff_get_uuid(t, d, 9, &row->lease_id);
-	row->lease_epoch = ff_get_int64(t, d, 10, 0);
-	row->lease_ttl_ms = ff_get_int64(t, d, 11, 0);
-	row->lease_acquired_at_ms = ff_get_int64(t, d, 12, FF_NULL_MS);
-	row->lease_renewed_at_ms = ff_get_int64(t, d, 13, FF_NULL_MS);
-	row->lease_expires_at_ms = ff_get_int64(t, d, 14, FF_NULL_MS);
-	row->timeout_at_ms = ff_get_int64(t, d, 15, FF_NULL_MS);
-	row->started_at_ms = ff_get_int64(t, d, 16, FF_NULL_MS);
-	row->ended_at_ms = ff_get_int64(t, d, 17, FF_NULL_MS);
-	row->failure_message = ff_get_cstring(t, d, 18);
-	row->failure_category = ff_get_cstring(t, d, 19);
-	row->failure_detail = NULL;
-	(void) SPI_getbinval(t, d, 20, &isnull);
-	if (!isnull)
-		row->failure_detail = DatumGetByteaPCopy(SPI_getbinval(t, d, 20, &isnull));
-	row->retry_delay_until_ms = ff_get_int64(t, d, 21, FF_NULL_MS);
-	row->end_reason = ff_get_cstring(t, d, 22);
+	ff_tuple_deform(t, d, &c);
+	ff_attempt_from_cols(&c, 0, row);
+	pfree(c.values);
+	pfree(c.nulls);
 }
 
 /*

@@ -370,16 +370,18 @@ mark_duplicates(BatchItem *items, int n)
 }
 
 /*
- * lock_executions locks every execution the decoded handles name, in
- * (partition_key, execution_id) order, then their attempts, and hands the
- * rows to the write scope, so the elements' fences do not read them again
- * (writeset.c). Notes which executions and attempts exist.
+ * lock_executions locks every execution the decoded handles name together
+ * with the attempt the handle names, in (partition_key, execution_id) order,
+ * each execution before its attempt, in one statement, and hands the rows to
+ * the write scope, so the elements' fences do not read them again
+ * (writeset.c). Notes which executions and attempts exist: a handle naming
+ * no attempt of its execution (a forged or corrupt one) is not in the join,
+ * and its execution is looked up (and locked) on its own.
  */
 static void
 lock_executions(BatchItem *items, int n)
 {
-	static SPIPlanPtr exec_plan = NULL;
-	static SPIPlanPtr attempt_plan = NULL;
+	static SPIPlanPtr plan = NULL;
 	static const Oid types[3] = {INT2ARRAYOID, UUIDARRAYOID, INT4ARRAYOID};
 	Datum	   *parts = palloc(sizeof(Datum) * Max(n, 1));
 	Datum	   *uuids = palloc(sizeof(Datum) * Max(n, 1));
@@ -387,6 +389,7 @@ lock_executions(BatchItem *items, int n)
 	int			m = 0;
 	Datum		v[3];
 	MemoryContext old;
+	FFExecRow	missing;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -403,37 +406,29 @@ lock_executions(BatchItem *items, int n)
 	v[1] = PointerGetDatum(construct_array(uuids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 	v[2] = PointerGetDatum(construct_array(attempts, m, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 
-	ff_prepare_generic(&exec_plan,
-					   "SELECT " FF_EXEC_COLUMNS " FROM ff_execution "
-					   "WHERE (partition_key, execution_id) IN "
-					   "  (SELECT p, e FROM unnest($1, $2) AS k(p, e)) "
-					   "ORDER BY partition_key, execution_id FOR UPDATE",
-					   2, types);
-	ff_execute(exec_plan, v, NULL, false, 0);
-	old = MemoryContextSwitchTo(ff_writes_context());
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		FFExecRow	row;
-
-		ff_exec_from_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &row);
-		ff_writes_preload_execution(&row);
-	}
-	MemoryContextSwitchTo(old);
-
-	ff_prepare_generic(&attempt_plan,
-					   "SELECT " FF_ATTEMPT_COLUMNS " FROM ff_attempt "
-					   "WHERE (partition_key, execution_id, attempt_index) IN "
-					   "  (SELECT p, e, a FROM unnest($1, $2, $3) AS k(p, e, a)) "
-					   "ORDER BY partition_key, execution_id, attempt_index FOR UPDATE",
+	ff_prepare_generic(&plan,
+					   "SELECT " FF_EXEC_COLUMNS_OF("e.") ", " FF_ATTEMPT_COLUMNS_OF("a.") " "
+					   "FROM unnest($1, $2, $3) AS k(p, x, i) "
+					   "JOIN ff_execution e ON e.partition_key = k.p AND e.execution_id = k.x "
+					   "JOIN ff_attempt a ON a.partition_key = k.p AND a.execution_id = k.x "
+					   "AND a.attempt_index = k.i "
+					   "ORDER BY e.partition_key, e.execution_id FOR UPDATE OF e, a",
 					   3, types);
-	ff_execute(attempt_plan, v, NULL, false, 0);
+	ff_execute(plan, v, NULL, false, 0);
 	old = MemoryContextSwitchTo(ff_writes_context());
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		FFAttemptRow row;
+		FFTupleCols c;
+		FFExecRow	exec;
+		FFAttemptRow attempt;
 
-		ff_attempt_from_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &row);
-		ff_writes_preload_attempt(&row);
+		ff_tuple_deform(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &c);
+		ff_exec_from_cols(&c, 0, &exec);
+		ff_attempt_from_cols(&c, FF_EXEC_NCOLS, &attempt);
+		ff_writes_preload_execution(&exec);
+		ff_writes_preload_attempt(&attempt);
+		pfree(c.values);
+		pfree(c.nulls);
 	}
 	MemoryContextSwitchTo(old);
 
@@ -443,8 +438,9 @@ lock_executions(BatchItem *items, int n)
 
 		if (it->outcome != NULL || it->dup_of >= 0)
 			continue;
-		it->exec_exists = ff_writes_preloaded(&it->handle.key, -1);
 		it->attempt_exists = ff_writes_preloaded(&it->handle.key, (int32) it->handle.attempt_index);
+		it->exec_exists = it->attempt_exists || ff_writes_preloaded(&it->handle.key, -1) ||
+			ff_exec_load(&it->handle.key, &missing, true);
 	}
 }
 

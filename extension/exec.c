@@ -17,45 +17,56 @@
 #include "bgworker.h"
 #include "writeset.h"
 
+/*
+ * ff_exec_from_cols decodes the FF_EXEC_COLUMNS of a deformed row, starting
+ * after its first `first` columns (a join's preceding columns).
+ */
+void
+ff_exec_from_cols(const FFTupleCols *c, int first, FFExecRow *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->key.partition = DatumGetInt16(c->values[first]);
+	ff_col_uuid(c, first + 2, &row->key.uuid);
+	row->lane_id = ff_col_cstring(c, first + 3);
+	row->namespace = ff_col_cstring(c, first + 4);
+	row->has_flow = ff_col_uuid(c, first + 5, &row->flow_id);
+	row->policy = c->nulls[first + 5] ? NULL : DatumGetJsonbP(c->values[first + 5]);
+	row->sv.lifecycle_phase = ff_intern_literal(ff_col_cstring(c, first + 7));
+	row->sv.ownership_state = ff_intern_literal(ff_col_cstring(c, first + 8));
+	row->sv.eligibility_state = ff_intern_literal(ff_col_cstring(c, first + 9));
+	row->sv.blocking_reason = ff_intern_literal(ff_col_cstring(c, first + 10));
+	row->sv.terminal_outcome = ff_intern_literal(ff_col_cstring(c, first + 11));
+	row->sv.attempt_state = ff_intern_literal(ff_col_cstring(c, first + 12));
+	row->blocking_detail = ff_col_cstring(c, first + 13);
+	row->attempt_index = ff_col_int32(c, first + 14, 0);
+	row->total_attempt_count = ff_col_int32(c, first + 15, 0);
+	row->retry_count = ff_col_int32(c, first + 16, 0);
+	row->reclaim_count = ff_col_int32(c, first + 17, 0);
+	row->lease_epoch = ff_col_int64(c, first + 18, 0);
+	row->progress_pct = ff_col_int32(c, first + 19, -1);
+	row->progress_message = ff_col_cstring(c, first + 20);
+	row->progress_updated_at_ms = ff_col_int64(c, first + 21, FF_NULL_MS);
+	row->last_failure_message = ff_col_cstring(c, first + 22);
+	row->last_failure_category = ff_col_cstring(c, first + 23);
+	row->cancellation_reason = ff_col_cstring(c, first + 24);
+	row->cancelled_by = ff_col_cstring(c, first + 25);
+	row->created_at_ms = ff_col_int64(c, first + 26, 0);
+	row->last_mutation_at_ms = ff_col_int64(c, first + 27, 0);
+	row->started_at_ms = ff_col_int64(c, first + 28, FF_NULL_MS);
+	row->terminal_at_ms = ff_col_int64(c, first + 29, FF_NULL_MS);
+	row->delay_until_ms = ff_col_int64(c, first + 30, FF_NULL_MS);
+	row->deadline_at_ms = ff_col_int64(c, first + 31, FF_NULL_MS);
+}
+
 void
 ff_exec_from_tuple(HeapTuple tuple, TupleDesc desc, FFExecRow *row)
 {
-	bool		isnull;
-	Datum		policy;
+	FFTupleCols c;
 
-	memset(row, 0, sizeof(*row));
-	row->key.partition = DatumGetInt16(SPI_getbinval(tuple, desc, 1, &isnull));
-	ff_get_uuid(tuple, desc, 2, &row->key.uuid);
-	row->lane_id = ff_get_cstring(tuple, desc, 3);
-	row->namespace = ff_get_cstring(tuple, desc, 4);
-	row->has_flow = ff_get_uuid(tuple, desc, 5, &row->flow_id);
-	policy = SPI_getbinval(tuple, desc, 6, &isnull);
-	row->policy = isnull ? NULL : DatumGetJsonbP(policy);
-	row->sv.lifecycle_phase = ff_intern_literal(ff_get_cstring(tuple, desc, 7));
-	row->sv.ownership_state = ff_intern_literal(ff_get_cstring(tuple, desc, 8));
-	row->sv.eligibility_state = ff_intern_literal(ff_get_cstring(tuple, desc, 9));
-	row->sv.blocking_reason = ff_intern_literal(ff_get_cstring(tuple, desc, 10));
-	row->sv.terminal_outcome = ff_intern_literal(ff_get_cstring(tuple, desc, 11));
-	row->sv.attempt_state = ff_intern_literal(ff_get_cstring(tuple, desc, 12));
-	row->blocking_detail = ff_get_cstring(tuple, desc, 13);
-	row->attempt_index = ff_get_int32(tuple, desc, 14, 0);
-	row->total_attempt_count = ff_get_int32(tuple, desc, 15, 0);
-	row->retry_count = ff_get_int32(tuple, desc, 16, 0);
-	row->reclaim_count = ff_get_int32(tuple, desc, 17, 0);
-	row->lease_epoch = ff_get_int64(tuple, desc, 18, 0);
-	row->progress_pct = ff_get_int32(tuple, desc, 19, -1);
-	row->progress_message = ff_get_cstring(tuple, desc, 20);
-	row->progress_updated_at_ms = ff_get_int64(tuple, desc, 21, FF_NULL_MS);
-	row->last_failure_message = ff_get_cstring(tuple, desc, 22);
-	row->last_failure_category = ff_get_cstring(tuple, desc, 23);
-	row->cancellation_reason = ff_get_cstring(tuple, desc, 24);
-	row->cancelled_by = ff_get_cstring(tuple, desc, 25);
-	row->created_at_ms = ff_get_int64(tuple, desc, 26, 0);
-	row->last_mutation_at_ms = ff_get_int64(tuple, desc, 27, 0);
-	row->started_at_ms = ff_get_int64(tuple, desc, 28, FF_NULL_MS);
-	row->terminal_at_ms = ff_get_int64(tuple, desc, 29, FF_NULL_MS);
-	row->delay_until_ms = ff_get_int64(tuple, desc, 30, FF_NULL_MS);
-	row->deadline_at_ms = ff_get_int64(tuple, desc, 31, FF_NULL_MS);
+	ff_tuple_deform(tuple, desc, &c);
+	ff_exec_from_cols(&c, 0, row);
+	pfree(c.values);
+	pfree(c.nulls);
 }
 
 /*

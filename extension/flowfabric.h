@@ -192,6 +192,23 @@ extern int32 ff_get_int32(HeapTuple tuple, TupleDesc desc, int col, int32 if_nul
 extern bool ff_get_bool(HeapTuple tuple, TupleDesc desc, int col);
 extern bool ff_get_uuid(HeapTuple tuple, TupleDesc desc, int col, pg_uuid_t *out);
 extern Datum ff_get_datum(HeapTuple tuple, TupleDesc desc, int col, bool *isnull);
+
+/*
+ * A result row deformed once, for decoders that read every column: reading
+ * column by column walks the tuple from its start past the first NULL.
+ * Columns are numbered from 1, as in SPI.
+ */
+typedef struct FFTupleCols
+{
+	Datum	   *values;
+	bool	   *nulls;
+} FFTupleCols;
+
+extern void ff_tuple_deform(HeapTuple tuple, TupleDesc desc, FFTupleCols *cols);
+extern char *ff_col_cstring(const FFTupleCols *cols, int col);
+extern int64 ff_col_int64(const FFTupleCols *cols, int col, int64 if_null);
+extern int32 ff_col_int32(const FFTupleCols *cols, int col, int32 if_null);
+extern bool ff_col_uuid(const FFTupleCols *cols, int col, pg_uuid_t *out);
 extern const char *ff_intern_literal(const char *value);
 extern Datum ff_text_datum(const char *s, char *null_flag);
 extern Datum ff_ms_datum(int64 ms, char *null_flag);
@@ -201,17 +218,25 @@ extern text *ff_arg_text_or_null(FunctionCallInfo fcinfo, int argno);
 extern char *ff_arg_cstring_required(FunctionCallInfo fcinfo, int argno, const char *name);
 
 /* exec.c: execution rows */
-/* The ff_execution columns ff_exec_from_tuple decodes, in order. */
-#define FF_EXEC_COLUMNS \
-	"partition_key, execution_id, lane_id, namespace, flow_id, policy, " \
-	"lifecycle_phase, ownership_state, eligibility_state, blocking_reason, " \
-	"terminal_outcome, attempt_state, blocking_detail, attempt_index, " \
-	"total_attempt_count, retry_count, reclaim_count, lease_epoch, progress_pct, " \
-	"progress_message, progress_updated_at_ms, last_failure_message, " \
-	"last_failure_category, cancellation_reason, cancelled_by, created_at_ms, " \
-	"last_mutation_at_ms, started_at_ms, terminal_at_ms, delay_until_ms, deadline_at_ms"
+/*
+ * The ff_execution columns ff_exec_from_tuple decodes, in order; _OF(P)
+ * names them with the prefix P (a join's alias, e.g. "e.").
+ */
+#define FF_EXEC_COLUMNS_OF(P) \
+	P "partition_key, " P "execution_id, " P "lane_id, " P "namespace, " P "flow_id, " \
+	P "policy, " P "lifecycle_phase, " P "ownership_state, " P "eligibility_state, " \
+	P "blocking_reason, " P "terminal_outcome, " P "attempt_state, " \
+	P "blocking_detail, " P "attempt_index, " P "total_attempt_count, " \
+	P "retry_count, " P "reclaim_count, " P "lease_epoch, " P "progress_pct, " \
+	P "progress_message, " P "progress_updated_at_ms, " P "last_failure_message, " \
+	P "last_failure_category, " P "cancellation_reason, " P "cancelled_by, " \
+	P "created_at_ms, " P "last_mutation_at_ms, " P "started_at_ms, " \
+	P "terminal_at_ms, " P "delay_until_ms, " P "deadline_at_ms"
+#define FF_EXEC_COLUMNS FF_EXEC_COLUMNS_OF("")
+#define FF_EXEC_NCOLS 31
 
 extern void ff_exec_from_tuple(HeapTuple tuple, TupleDesc desc, FFExecRow *row);
+extern void ff_exec_from_cols(const FFTupleCols *cols, int first, FFExecRow *row);
 extern bool ff_exec_load(const FFExecKey *key, FFExecRow *row, bool lock);
 extern void ff_exec_store(FFExecRow *row);
 extern void ff_check_payload_size(bytea *payload, const char *what);
@@ -247,14 +272,18 @@ extern void ff_create_one(const FFCreateArgs *args, FFCreateResult *out);
 
 /* attempt.c: attempt rows and lease fencing */
 /* The ff_attempt columns ff_attempt_from_tuple decodes, in order. */
-#define FF_ATTEMPT_COLUMNS \
-	"partition_key, execution_id, attempt_index, attempt_id, attempt_type, " \
-	"attempt_lifecycle, worker_id, worker_instance_id, lease_id, lease_epoch, " \
-	"lease_ttl_ms, lease_acquired_at_ms, lease_renewed_at_ms, lease_expires_at_ms, " \
-	"timeout_at_ms, started_at_ms, ended_at_ms, failure_message, failure_category, " \
-	"failure_detail, retry_delay_until_ms, end_reason"
+#define FF_ATTEMPT_COLUMNS_OF(P) \
+	P "partition_key, " P "execution_id, " P "attempt_index, " P "attempt_id, " \
+	P "attempt_type, " P "attempt_lifecycle, " P "worker_id, " \
+	P "worker_instance_id, " P "lease_id, " P "lease_epoch, " P "lease_ttl_ms, " \
+	P "lease_acquired_at_ms, " P "lease_renewed_at_ms, " P "lease_expires_at_ms, " \
+	P "timeout_at_ms, " P "started_at_ms, " P "ended_at_ms, " P "failure_message, " \
+	P "failure_category, " P "failure_detail, " P "retry_delay_until_ms, " \
+	P "end_reason"
+#define FF_ATTEMPT_COLUMNS FF_ATTEMPT_COLUMNS_OF("")
 
 extern void ff_attempt_from_tuple(HeapTuple tuple, TupleDesc desc, FFAttemptRow *row);
+extern void ff_attempt_from_cols(const FFTupleCols *cols, int first, FFAttemptRow *row);
 extern bool ff_attempt_load(const FFExecKey *key, int32 attempt_index, FFAttemptRow *row, bool lock);
 extern void ff_attempt_insert(const FFAttemptRow *row);
 extern void ff_attempt_store(const FFAttemptRow *row);

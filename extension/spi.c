@@ -65,13 +65,28 @@ ff_get_datum(HeapTuple tuple, TupleDesc desc, int col, bool *isnull)
 	return SPI_getbinval(tuple, desc, col, isnull);
 }
 
+/* The conversions shared by the column-at-a-time and deformed readers. */
+static inline char *
+datum_cstring(Datum d, bool isnull)
+{
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static inline bool
+datum_uuid(Datum d, bool isnull, pg_uuid_t *out)
+{
+	if (!isnull)
+		*out = *DatumGetUUIDP(d);
+	return !isnull;
+}
+
 char *
 ff_get_cstring(HeapTuple tuple, TupleDesc desc, int col)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
 
-	return isnull ? NULL : TextDatumGetCString(d);
+	return datum_cstring(d, isnull);
 }
 
 int64
@@ -107,9 +122,40 @@ ff_get_uuid(HeapTuple tuple, TupleDesc desc, int col, pg_uuid_t *out)
 	bool		isnull;
 	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
 
-	if (!isnull)
-		*out = *DatumGetUUIDP(d);
-	return !isnull;
+	return datum_uuid(d, isnull, out);
+}
+
+/* ff_tuple_deform deforms a result row once; the arrays are palloc'd. */
+void
+ff_tuple_deform(HeapTuple tuple, TupleDesc desc, FFTupleCols *cols)
+{
+	cols->values = palloc(sizeof(Datum) * desc->natts);
+	cols->nulls = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(tuple, desc, cols->values, cols->nulls);
+}
+
+char *
+ff_col_cstring(const FFTupleCols *cols, int col)
+{
+	return datum_cstring(cols->values[col - 1], cols->nulls[col - 1]);
+}
+
+int64
+ff_col_int64(const FFTupleCols *cols, int col, int64 if_null)
+{
+	return cols->nulls[col - 1] ? if_null : DatumGetInt64(cols->values[col - 1]);
+}
+
+int32
+ff_col_int32(const FFTupleCols *cols, int col, int32 if_null)
+{
+	return cols->nulls[col - 1] ? if_null : DatumGetInt32(cols->values[col - 1]);
+}
+
+bool
+ff_col_uuid(const FFTupleCols *cols, int col, pg_uuid_t *out)
+{
+	return datum_uuid(cols->values[col - 1], cols->nulls[col - 1], out);
 }
 
 /* Parameter builders: each sets *null_flag to 'n' or ' ' as SPI expects. */
