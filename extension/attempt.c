@@ -30,7 +30,10 @@
 void
 ff_attempt_from_cols(const FFTupleCols *c, int first, FFAttemptRow *row)
 {
-	row->key.partition = DatumGetInt16(c->values[first]);
+	bool		isnull;
+	Datum		detail;
+
+	row->key.partition = DatumGetInt16(ff_col_datum(c, first + 1, &isnull));
 	ff_col_uuid(c, first + 2, &row->key.uuid);
 	row->attempt_index = ff_col_int32(c, first + 3, 0);
 	ff_col_uuid(c, first + 4, &row->attempt_id);
@@ -49,7 +52,8 @@ ff_attempt_from_cols(const FFTupleCols *c, int first, FFAttemptRow *row)
 	row->ended_at_ms = ff_col_int64(c, first + 17, FF_NULL_MS);
 	row->failure_message = ff_col_cstring(c, first + 18);
 	row->failure_category = ff_col_cstring(c, first + 19);
-	row->failure_detail = c->nulls[first + 19] ? NULL : DatumGetByteaPCopy(c->values[first + 19]);
+	detail = ff_col_datum(c, first + 20, &isnull);
+	row->failure_detail = isnull ? NULL : DatumGetByteaPCopy(detail);
 	row->retry_delay_until_ms = ff_col_int64(c, first + 21, FF_NULL_MS);
 	row->end_reason = ff_col_cstring(c, first + 22);
 }

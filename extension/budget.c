@@ -1777,16 +1777,6 @@ ff_read_budget_usage_and_limits(PG_FUNCTION_ARGS)
 
 /* Reconcilers */
 
-static int32
-batch_arg(FunctionCallInfo fcinfo)
-{
-	int32		batch = PG_ARGISNULL(0) ? 1000 : PG_GETARG_INT32(0);
-
-	if (batch < 1 || batch > 100000)
-		ff_error(ERRCODE_FF_INVALID_INPUT, "invalid_input", "batch_size must be between 1 and 100000");
-	return batch;
-}
-
 /* keys_of copies (partition_key smallint, id uuid) rows out of SPI_tuptable. */
 static int
 keys_of(FFExecKey **out, int pcol, int ucol)
@@ -1809,7 +1799,7 @@ ff_reconcile_budget_reset(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = batch_arg(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now;
 	FFExecKey  *keys;
 	int			n;
@@ -1917,7 +1907,7 @@ ff_reconcile_budget_counters(PG_FUNCTION_ARGS)
 	static SPIPlanPtr breach_plan = NULL;
 	static const Oid types[1] = {INT4OID};
 	static const Oid fix_types[4] = {INT2OID, UUIDOID, TEXTOID, INT8OID};
-	int32		batch = batch_arg(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now;
 	int32		changed = 0;
 	Datum		v[4];
@@ -2055,7 +2045,7 @@ ff_reconcile_budget_executions(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[1] = {INT4OID};
-	int32		batch = batch_arg(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now;
 	int32		changed = 0;
 	Datum		v[1];

@@ -1236,18 +1236,6 @@ ff_wait_children(PG_FUNCTION_ARGS)
 
 /* Reconcilers */
 
-static int32
-arg_batch_size(FunctionCallInfo fcinfo)
-{
-	int32		batch = PG_ARGISNULL(0) ? 1000 : PG_GETARG_INT32(0);
-
-	if (batch < 1 || batch > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_FF_INVALID_INPUT),
-				 errmsg("invalid_input: batch_size must be between 1 and 100000")));
-	return batch;
-}
-
 static void
 dependencies_body(void *arg)
 {
@@ -1293,7 +1281,7 @@ PG_FUNCTION_INFO_V1(ff_reconcile_dependencies);
 Datum
 ff_reconcile_dependencies(PG_FUNCTION_ARGS)
 {
-	int32		batch = arg_batch_size(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int32		resolved;
 
 	SPI_connect();
@@ -1381,7 +1369,7 @@ ff_reconcile_sibling_cancel(PG_FUNCTION_ARGS)
 {
 	SiblingBatch b;
 
-	b.batch = arg_batch_size(fcinfo);
+	b.batch = ff_arg_batch_size(fcinfo, 0);
 	b.settled = 0;
 	SPI_connect();
 	ff_flow_run_cascade(FF_CASCADE_SKIP_LOCKED, siblings_body, &b);

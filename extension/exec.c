@@ -24,13 +24,17 @@
 void
 ff_exec_from_cols(const FFTupleCols *c, int first, FFExecRow *row)
 {
+	bool		isnull;
+	Datum		policy;
+
 	memset(row, 0, sizeof(*row));
-	row->key.partition = DatumGetInt16(c->values[first]);
+	row->key.partition = DatumGetInt16(ff_col_datum(c, first + 1, &isnull));
 	ff_col_uuid(c, first + 2, &row->key.uuid);
 	row->lane_id = ff_col_cstring(c, first + 3);
 	row->namespace = ff_col_cstring(c, first + 4);
 	row->has_flow = ff_col_uuid(c, first + 5, &row->flow_id);
-	row->policy = c->nulls[first + 5] ? NULL : DatumGetJsonbP(c->values[first + 5]);
+	policy = ff_col_datum(c, first + 6, &isnull);
+	row->policy = isnull ? NULL : DatumGetJsonbP(policy);
 	row->sv.lifecycle_phase = ff_intern_literal(ff_col_cstring(c, first + 7));
 	row->sv.ownership_state = ff_intern_literal(ff_col_cstring(c, first + 8));
 	row->sv.eligibility_state = ff_intern_literal(ff_col_cstring(c, first + 9));

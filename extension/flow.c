@@ -792,11 +792,7 @@ ff_reconcile_cancel_backlog(PG_FUNCTION_ARGS)
 {
 	BacklogBatch b;
 
-	b.batch = PG_ARGISNULL(0) ? 1000 : PG_GETARG_INT32(0);
-	if (b.batch < 1 || b.batch > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_FF_INVALID_INPUT),
-				 errmsg("invalid_input: batch_size must be between 1 and 100000")));
+	b.batch = ff_arg_batch_size(fcinfo, 0);
 	b.now = ff_now_ms();
 	b.drained = 0;
 	SPI_connect();

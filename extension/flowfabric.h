@@ -205,6 +205,7 @@ typedef struct FFTupleCols
 } FFTupleCols;
 
 extern void ff_tuple_deform(HeapTuple tuple, TupleDesc desc, FFTupleCols *cols);
+extern Datum ff_col_datum(const FFTupleCols *cols, int col, bool *isnull);
 extern char *ff_col_cstring(const FFTupleCols *cols, int col);
 extern int64 ff_col_int64(const FFTupleCols *cols, int col, int64 if_null);
 extern int32 ff_col_int32(const FFTupleCols *cols, int col, int32 if_null);
@@ -216,6 +217,7 @@ extern Datum ff_uuid_datum(const pg_uuid_t *uuid);
 extern Datum ff_result_row(FunctionCallInfo fcinfo, MemoryContext target, Datum *values, bool *nulls);
 extern text *ff_arg_text_or_null(FunctionCallInfo fcinfo, int argno);
 extern char *ff_arg_cstring_required(FunctionCallInfo fcinfo, int argno, const char *name);
+extern int32 ff_arg_batch_size(FunctionCallInfo fcinfo, int argno);
 
 /* exec.c: execution rows */
 /*

@@ -665,16 +665,6 @@ ff_release_admission(PG_FUNCTION_ARGS)
 
 /* Reconcilers */
 
-static int32
-batch_arg(FunctionCallInfo fcinfo)
-{
-	int32		batch = PG_ARGISNULL(0) ? 1000 : PG_GETARG_INT32(0);
-
-	if (batch < 1 || batch > 100000)
-		ff_error(ERRCODE_FF_INVALID_INPUT, "invalid_input", "batch_size must be between 1 and 100000");
-	return batch;
-}
-
 /*
  * ff_reconcile_quota_counters sets each policy's active_concurrency to the
  * slots actually held (under the policy lock): a claim's slot whose
@@ -692,7 +682,7 @@ ff_reconcile_quota_counters(PG_FUNCTION_ARGS)
 	static SPIPlanPtr count_plan = NULL;
 	static const Oid list_types[1] = {INT4OID};
 	static const Oid types[2] = {INT2OID, UUIDOID};
-	int32		batch = batch_arg(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now;
 	int32		changed = 0;
 	Datum		v[3];
@@ -774,7 +764,7 @@ ff_reconcile_quota_unblock(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = batch_arg(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now;
 	int32		changed = 0;
 	Datum		v[2];
@@ -835,7 +825,7 @@ ff_reconcile_admission_cleanup(PG_FUNCTION_ARGS)
 	static SPIPlanPtr guard_plan = NULL;
 	static SPIPlanPtr window_plan = NULL;
 	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = batch_arg(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now;
 	int32		changed;
 	Datum		v[2];

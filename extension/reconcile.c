@@ -18,18 +18,6 @@ typedef struct DueItem
 	int32		attempt_index;
 } DueItem;
 
-static int32
-arg_batch_size(FunctionCallInfo fcinfo)
-{
-	int32		batch = PG_ARGISNULL(0) ? 1000 : PG_GETARG_INT32(0);
-
-	if (batch < 1 || batch > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_FF_INVALID_INPUT),
-				 errmsg("invalid_input: batch_size must be between 1 and 100000")));
-	return batch;
-}
-
 /*
  * find_due runs a scan query ($1 now, $2 limit) returning (partition_key,
  * execution_id[, attempt_index]) and copies the keys out of SPI's result.
@@ -101,7 +89,7 @@ static Datum
 run_due(FunctionCallInfo fcinfo, SPIPlanPtr *cache, const char *scan_sql, ItemHandler handler)
 {
 	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = arg_batch_size(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now = ff_now_ms();
 	int32		changed = 0;
 	ListCell   *lc;
@@ -200,7 +188,7 @@ ff_reconcile_delayed_promotion(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = arg_batch_size(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	Datum		v[2];
 	int32		changed;
 

@@ -87,18 +87,6 @@ ff_retention_init(void)
 							 NULL, NULL, NULL);
 }
 
-static int32
-arg_batch_size(FunctionCallInfo fcinfo)
-{
-	int32		batch = PG_ARGISNULL(0) ? 1000 : PG_GETARG_INT32(0);
-
-	if (batch < 1 || batch > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_FF_INVALID_INPUT),
-				 errmsg("invalid_input: batch_size must be between 1 and 100000")));
-	return batch;
-}
-
 /* ------------------------------------------------------------------------
  * A set of executions, passed to SQL as (smallint[], uuid[])
  * ------------------------------------------------------------------------ */
@@ -619,7 +607,7 @@ PG_FUNCTION_INFO_V1(ff_reconcile_retention);
 Datum
 ff_reconcile_retention(PG_FUNCTION_ARGS)
 {
-	int32		batch = arg_batch_size(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int32		deleted = 0;
 	int64		now;
 	int64		cutoff;
@@ -689,7 +677,7 @@ PG_FUNCTION_INFO_V1(ff_reconcile_event_retention);
 Datum
 ff_reconcile_event_retention(PG_FUNCTION_ARGS)
 {
-	int32		batch = arg_batch_size(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int32		share = Max(batch / NUM_AGED_OUTBOXES, 1);
 	int32		left = batch;
 	int32		got[NUM_AGED_OUTBOXES];

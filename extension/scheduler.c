@@ -1148,12 +1148,10 @@ ff_reconcile_claim_grants(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = PG_ARGISNULL(0) ? 1000 : PG_GETARG_INT32(0);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	Datum		v[2];
 	int32		deleted;
 
-	if (batch < 1 || batch > 100000)
-		ff_error(ERRCODE_FF_INVALID_INPUT, "invalid_input", "batch_size must be between 1 and 100000");
 	SPI_connect();
 	ff_prepare(&plan,
 			   "DELETE FROM ff_claim_grant WHERE ctid = ANY (ARRAY("

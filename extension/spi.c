@@ -134,6 +134,13 @@ ff_tuple_deform(HeapTuple tuple, TupleDesc desc, FFTupleCols *cols)
 	heap_deform_tuple(tuple, desc, cols->values, cols->nulls);
 }
 
+Datum
+ff_col_datum(const FFTupleCols *cols, int col, bool *isnull)
+{
+	*isnull = cols->nulls[col - 1];
+	return cols->values[col - 1];
+}
+
 char *
 ff_col_cstring(const FFTupleCols *cols, int col)
 {
@@ -206,6 +213,22 @@ text *
 ff_arg_text_or_null(FunctionCallInfo fcinfo, int argno)
 {
 	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_TEXT_PP(argno);
+}
+
+/*
+ * ff_arg_batch_size reads a reconciler's batch_size argument: 1000 when
+ * NULL, else 1 to 100000.
+ */
+int32
+ff_arg_batch_size(FunctionCallInfo fcinfo, int argno)
+{
+	int32		batch = PG_ARGISNULL(argno) ? 1000 : PG_GETARG_INT32(argno);
+
+	if (batch < 1 || batch > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_FF_INVALID_INPUT),
+				 errmsg("invalid_input: batch_size must be between 1 and 100000")));
+	return batch;
 }
 
 /* ff_arg_cstring_required rejects a NULL or empty text argument. */

@@ -107,18 +107,6 @@ attempt_closed(const FFAttemptRow *a)
 		strcmp(a->attempt_lifecycle, "interrupted_reclaimed") == 0;
 }
 
-static int32
-arg_batch_size(FunctionCallInfo fcinfo, int argno)
-{
-	int32		batch = PG_ARGISNULL(argno) ? 1000 : PG_GETARG_INT32(argno);
-
-	if (batch < 1 || batch > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_FF_INVALID_INPUT),
-				 errmsg("invalid_input: batch_size must be between 1 and 100000")));
-	return batch;
-}
-
 /* ------------------------------------------------------------------------
  * Append
  * ------------------------------------------------------------------------ */
@@ -1028,7 +1016,7 @@ ff_reconcile_stream_retention(PG_FUNCTION_ARGS)
 	static SPIPlanPtr mark_plan = NULL;
 	static const Oid scan_types[2] = {INT8OID, INT4OID};
 	static const Oid mark_types[4] = {INT2OID, UUIDOID, INT4OID, INT8OID};
-	int32		batch = arg_batch_size(fcinfo, 0);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now = ff_now_ms();
 	int64		cutoff = now - ff_stream_retention_ms;
 	Datum		v[4];

@@ -158,18 +158,6 @@ typedef struct DueRow
 	pg_uuid_t	waitpoint_id;
 } DueRow;
 
-static int32
-arg_batch_size(FunctionCallInfo fcinfo)
-{
-	int32		batch = PG_ARGISNULL(0) ? 1000 : PG_GETARG_INT32(0);
-
-	if (batch < 1 || batch > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_FF_INVALID_INPUT),
-				 errmsg("invalid_input: batch_size must be between 1 and 100000")));
-	return batch;
-}
-
 /* find_due runs a scan ($1 now, $2 limit) of (partition_key, execution_id[, waitpoint_id]). */
 static List *
 find_due(SPIPlanPtr plan, int64 now, int32 batch)
@@ -225,7 +213,7 @@ ff_reconcile_suspension_timeout(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = arg_batch_size(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now = ff_now_ms();
 	int32		changed = 0;
 	ListCell   *lc;
@@ -264,7 +252,7 @@ ff_reconcile_pending_waitpoint_expiry(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = arg_batch_size(fcinfo);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now = ff_now_ms();
 	int32		changed = 0;
 	ListCell   *lc;

@@ -386,15 +386,13 @@ ff_reconcile_worker_expiry(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[2] = {INT8OID, INT4OID};
-	int32		batch = PG_ARGISNULL(0) ? 1000 : PG_GETARG_INT32(0);
+	int32		batch = ff_arg_batch_size(fcinfo, 0);
 	int64		now;
 	Datum		v[2];
 	List	   *expired = NIL;
 	ListCell   *lc;
 	int32		count;
 
-	if (batch < 1 || batch > 100000)
-		ff_error(ERRCODE_FF_INVALID_INPUT, "invalid_input", "batch_size must be between 1 and 100000");
 	SPI_connect();
 	now = ff_now_ms();
 	ff_prepare(&plan,
