@@ -24,6 +24,12 @@
  * fail is a replay of the first, the second renew reports the first's result
  * without renewing again.
  *
+ * ff_complete_many first completes its plain handles -- a live lease on an
+ * execution outside any flow, with no budget or quota -- with one set-based
+ * statement (batch_fast.c) that also locks every execution the batch names
+ * in key order; the rest take the path above, with the outbox ids reserved
+ * for them in input order.
+ *
  * Each element runs in its own nested SPI connection so a batch of
  * thousands does not accumulate the per-statement result memory. Their row
  * writes are staged and written together, one statement for the batch
@@ -67,6 +73,7 @@ typedef struct BatchItem
 	char	   *error;			/* NULL on success */
 	int64		v1;				/* renew: lease_expires_at_ms; fail: delay_until */
 	int64		v2;				/* renew: lease_epoch */
+	int64		event_id;		/* complete: the first of its two reserved outbox ids */
 } BatchItem;
 
 /* Error context: which element of which call. */
@@ -444,6 +451,40 @@ lock_executions(BatchItem *items, int n)
 	}
 }
 
+/*
+ * complete_plain reserves two outbox ids per handle in input order (lease
+ * release, completion), then completes the plain handles in one statement
+ * (batch_fast.c); the rest go through ff_complete_handle with their ids.
+ */
+static void
+complete_plain(BatchItem *items, int n)
+{
+	FFFastItem *fast = palloc(sizeof(FFFastItem) * Max(n, 1));
+	BatchItem **of = palloc(sizeof(BatchItem *) * Max(n, 1));
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		BatchItem  *it = &items[i];
+
+		if (it->outcome != NULL)
+			continue;
+		it->event_id = ff_reserve_event_ids(2);
+		fast[m].handle = &it->handle;
+		fast[m].payload = it->payload;
+		fast[m].event_id = it->event_id;
+		fast[m].done = false;
+		of[m++] = it;
+	}
+	if (ff_set_based_batches)
+		ff_fast_complete(fast, m, ff_now_ms());
+	for (int j = 0; j < m; j++)
+		if (fast[j].done)
+			of[j]->outcome = "completed";
+	pfree(fast);
+	pfree(of);
+}
+
 /* process runs one element whose execution and attempt exist. */
 static void
 process(BatchOp op, BatchItem *it, MemoryContext cxt)
@@ -465,7 +506,10 @@ process(BatchOp op, BatchItem *it, MemoryContext cxt)
 			}
 			break;
 		case OP_COMPLETE:
+			/* its events take the ids reserved for it, in input order */
+			ff_use_event_ids(it->event_id, 2);
 			r = ff_complete_handle(it->raw, it->payload, &f);
+			ff_use_event_ids(0, 0);
 			if (r == FF_FENCE_OK)
 				it->outcome = "completed";
 			break;
@@ -506,8 +550,10 @@ run_batch(BatchOp op, const char *fn, BatchItem *items, int n, MemoryContext cxt
 	if (op == OP_RENEW)
 		mark_duplicates(items, n);
 
-	/* the elements' rows are written together, in one statement (writeset.c) */
 	SPI_connect();
+	if (op == OP_COMPLETE)
+		complete_plain(items, n);
+	/* the elements' rows are written together, in one statement (writeset.c) */
 	ff_writes_begin();
 	lock_executions(items, n);
 

@@ -36,6 +36,7 @@ typedef enum FFNotifyMode
 	FF_NOTIFY_IMMEDIATE			/* NOTIFY in the transaction, event id as payload */
 } FFNotifyMode;
 extern int	ff_notify_mode;
+extern bool ff_set_based_batches;
 extern int	ff_max_payload_bytes;
 extern int64 ff_now_ms(void);
 
@@ -368,6 +369,8 @@ extern bool ff_policy_should_retry(const FFPolicy *policy, const char *category,
 
 /* outbox.c: completion and lease events, and what every outbox shares */
 extern int64 ff_next_event_id(void);
+extern int64 ff_reserve_event_ids(int n);
+extern void ff_use_event_ids(int64 first, int n);
 extern int64 ff_event_delivery_horizon(void);
 /* notify.c: announces an outbox event on its channel (flowfabric.notify) */
 extern void ff_notify_event(const char *channel, int64 event_id);

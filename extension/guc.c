@@ -45,6 +45,13 @@ static const struct config_enum_entry ff_notify_options[] = {
 	{NULL, 0, false}
 };
 
+/*
+ * ff_claim and ff_complete_many write their plain rows with one set-based
+ * statement (claim.c, batch_fast.c); off sends every row through the per-row
+ * code, which writes the same rows more slowly (for diagnosis).
+ */
+bool		ff_set_based_batches = true;
+
 /* Upper bound for input payloads, results and failure details. */
 int			ff_max_payload_bytes = 16 * 1024 * 1024;
 
@@ -64,6 +71,16 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_MS | GUC_SUPERUSER_ONLY,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("flowfabric.set_based_batches",
+							 "Claims and batch completions write plain rows with one set-based statement.",
+							 "off: every row goes through the per-row code, which writes the same rows "
+							 "more slowly (for diagnosis).",
+							 &ff_set_based_batches,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("flowfabric.notify",
 							 "How outbox events are announced with NOTIFY: deferred, immediate or off.",

@@ -346,6 +346,16 @@ ff_check_capabilities(ArrayType *caps, const char *what, int errcode_value)
 
 /* SQL-callable wrappers */
 
+PG_FUNCTION_INFO_V1(ff_random_uuid_sql);
+Datum
+ff_random_uuid_sql(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *uuid = palloc(sizeof(pg_uuid_t));
+
+	ff_random_uuid(uuid);
+	PG_RETURN_UUID_P(uuid);
+}
+
 PG_FUNCTION_INFO_V1(ff_crc16_sql);
 Datum
 ff_crc16_sql(PG_FUNCTION_ARGS)

@@ -28,28 +28,70 @@
 #define EVENT_SEQ_LIMIT		(1 << EVENT_SEQ_BITS)
 #define MAX_EVENTS_PER_READ 10000
 
+/* This transaction's next sequence number, and the ids a batch set aside. */
+static FullTransactionId seq_fxid = {0};
+static uint32 seq = 0;
+static int64 slot_next = 0;
+static int	slot_left = 0;
+
 /*
- * ff_next_event_id returns the next outbox event id of this transaction;
- * every outbox uses it, so one cursor rule holds for all.
+ * ff_reserve_event_ids takes n consecutive outbox event ids of this
+ * transaction and returns the first; every outbox uses this sequence, so one
+ * cursor rule holds for all.
  */
 int64
-ff_next_event_id(void)
+ff_reserve_event_ids(int n)
 {
-	static FullTransactionId last_fxid = {0};
-	static uint32 seq = 0;
 	FullTransactionId fxid = GetTopFullTransactionId();
+	int64		first;
 
-	if (!FullTransactionIdEquals(fxid, last_fxid))
+	if (!FullTransactionIdEquals(fxid, seq_fxid))
 	{
-		last_fxid = fxid;
+		seq_fxid = fxid;
 		seq = 0;
+		slot_left = 0;
 	}
-	if (seq >= EVENT_SEQ_LIMIT)
+	if (n > EVENT_SEQ_LIMIT || seq > (uint32) (EVENT_SEQ_LIMIT - n))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many flowfabric events in one transaction"),
 				 errdetail("A transaction can write at most %d outbox events.", EVENT_SEQ_LIMIT)));
-	return (int64) ((U64FromFullTransactionId(fxid) << EVENT_SEQ_BITS) | seq++);
+	first = (int64) ((U64FromFullTransactionId(fxid) << EVENT_SEQ_BITS) | seq);
+	seq += n;
+	return first;
+}
+
+/*
+ * ff_use_event_ids makes the next n ids ff_next_event_id hands out in this
+ * transaction first, first+1, ... (ids reserved earlier), so a batch element
+ * handled late still gets ids in input order (batch.c). n = 0 ends it.
+ */
+void
+ff_use_event_ids(int64 first, int n)
+{
+	(void) ff_reserve_event_ids(0);		/* ties the slot to this transaction */
+	slot_next = first;
+	slot_left = n;
+}
+
+/* ff_next_event_id returns the next outbox event id of this transaction. */
+int64
+ff_next_event_id(void)
+{
+	if (slot_left > 0 && FullTransactionIdEquals(GetTopFullTransactionId(), seq_fxid))
+	{
+		slot_left--;
+		return slot_next++;
+	}
+	slot_left = 0;
+	return ff_reserve_event_ids(1);
+}
+
+PG_FUNCTION_INFO_V1(ff_next_event_id_sql);
+Datum
+ff_next_event_id_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(ff_next_event_id());
 }
 
 /* ff_notify_event, which announces the events below, is in notify.c. */

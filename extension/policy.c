@@ -269,3 +269,16 @@ ff_policy_should_retry(const FFPolicy *policy, const char *category, int32 retry
 			return true;
 	return false;
 }
+
+/* The attempt timeout a policy sets, NULL for none (ff_claim's set-based statement). */
+PG_FUNCTION_INFO_V1(ff_policy_attempt_timeout_ms_sql);
+Datum
+ff_policy_attempt_timeout_ms_sql(PG_FUNCTION_ARGS)
+{
+	FFPolicy	policy;
+
+	ff_policy_parse(PG_GETARG_JSONB_P(0), &policy);
+	if (policy.attempt_timeout_ms <= 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(policy.attempt_timeout_ms);
+}

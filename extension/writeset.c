@@ -183,6 +183,19 @@ static const WritePartDef part_defs[FF_WRITE_NPARTS] = {
 	COLS(stream_close_cols), 3, false},
 };
 
+/*
+ * ff_write_close_sql is the statement of a close part (suspension, waitpoint
+ * or stream) over the rows of from, a FROM item aliased u with the part's
+ * columns: the set-based paths close exactly as a flush does.
+ */
+char *
+ff_write_close_sql(FFWritePart part, const char *from)
+{
+	Assert(part == FF_WRITE_SUSPENSION_CLOSE || part == FF_WRITE_WAITPOINT_CLOSE ||
+		   part == FF_WRITE_STREAM_CLOSE);
+	return psprintf(part_defs[part].update_sql, from);
+}
+
 /* Staged rows of one part. */
 typedef struct PartRows
 {

@@ -26,6 +26,7 @@ extern void ff_write_stage(FFWritePart part, Datum *values, bool *nulls);
 extern int64 ff_write_now(FFWritePart part, Datum *values, bool *nulls);
 extern int64 ff_write_now_spi(FFWritePart part, Datum *values, const char *spi_nulls);
 extern void ff_write_stage_spi(FFWritePart part, Datum *values, const char *spi_nulls);
+extern char *ff_write_close_sql(FFWritePart part, const char *from);
 extern void ff_writes_flush_key(const FFExecKey *key, int32 attempt_index);
 
 extern MemoryContext ff_writes_context(void);

@@ -21,6 +21,16 @@ CREATE FUNCTION ff_create_execution(
     AS 'MODULE_PATHNAME', 'ff_create_execution' LANGUAGE C VOLATILE
     SECURITY DEFINER SET search_path = pg_catalog, @extschema@, pg_temp;
 
+-- Per-row helpers of ff_claim's set-based statement (claim.c): the engine's
+-- pooled UUIDs, the transaction's next outbox event id, and the attempt
+-- timeout a policy sets (NULL for none), read by the policy parser itself.
+CREATE FUNCTION ff_random_uuid() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'ff_random_uuid_sql' LANGUAGE C VOLATILE;
+CREATE FUNCTION ff_next_event_id() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ff_next_event_id_sql' LANGUAGE C VOLATILE;
+CREATE FUNCTION ff_policy_attempt_timeout_ms(policy jsonb) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ff_policy_attempt_timeout_ms_sql' LANGUAGE C IMMUTABLE STRICT;
+
 CREATE FUNCTION ff_claim(
         lane_id text,
         worker_id text,

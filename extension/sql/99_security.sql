@@ -224,7 +224,10 @@ BEGIN ATOMIC
     ('ff_flow_edge_node',              'internal', 'argument check'),
     ('ff_reconciler_wake',             'internal', 'trigger function'),
     ('ff_execution_deleted',           'internal', 'trigger function'),
-    ('ff_budget_counter_mark',         'internal', 'trigger function')
+    ('ff_budget_counter_mark',         'internal', 'trigger function'),
+    ('ff_random_uuid',                 'internal', 'id of the set-based claim'),
+    ('ff_next_event_id',               'internal', 'outbox id of the set-based claim'),
+    ('ff_policy_attempt_timeout_ms',   'internal', 'policy read of the set-based claim')
     ) AS c(function_name, grantee, what);
 END;
 

@@ -135,8 +135,9 @@ SELECT is((SELECT array_agg(name ORDER BY name) FROM ext_proc WHERE NOT prosecde
                 'ff_check_tag_key', 'ff_completion_outcome_valid', 'ff_crc16', 'ff_derive_public_state',
                 'ff_edge_group_json', 'ff_execution_by_id', 'ff_execution_partition', 'ff_execution_row_valid',
                 'ff_flow_edge_node', 'ff_flow_partition', 'ff_flow_summary_of', 'ff_format_execution_id',
-                'ff_handle_describe', 'ff_handle_encode', 'ff_lease_event_type_valid', 'ff_new_execution_id', 'ff_new_flow_execution_id', 'ff_parse_partition_key', 'ff_ping',
-                'ff_reconciler_stats', 'ff_reconciler_wake', 'ff_security_classification', 'ff_server_time_ms',
+                'ff_handle_describe', 'ff_handle_encode', 'ff_lease_event_type_valid', 'ff_new_execution_id', 'ff_new_flow_execution_id',
+                'ff_next_event_id', 'ff_parse_partition_key', 'ff_ping', 'ff_policy_attempt_timeout_ms',
+                'ff_random_uuid', 'ff_reconciler_stats', 'ff_reconciler_wake', 'ff_security_classification', 'ff_server_time_ms',
                 'ff_solo_partition', 'ff_split_execution_id', 'ff_state_vector_valid',
                 'ff_waitpoint_token_check', 'ff_waitpoint_token_sign'],
           'the functions that are not SECURITY DEFINER are exactly the reviewed pure / internal ones');
