@@ -81,7 +81,6 @@ ff_fast_complete(FFFastItem *items, int n, int64 now)
 		BYTEAARRAYOID, INT8ARRAYOID, INT4ARRAYOID, BOOLARRAYOID, INT8OID,
 		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
 	};
-	const FFStateVector *sv = &ff_sv_completed;
 	FFFastItem **order;
 	SPITupleTable *rows;
 	uint64		nrows;
@@ -139,14 +138,7 @@ ff_fast_complete(FFFastItem *items, int n, int64 now)
 	v[8] = array_of(cols[8], NULL, n, INT4OID, sizeof(int32), true, TYPALIGN_INT);
 	v[9] = array_of(cols[9], NULL, n, BOOLOID, 1, true, TYPALIGN_CHAR);
 	v[10] = Int64GetDatum(now);
-	v[11] = CStringGetTextDatum(sv->lifecycle_phase);
-	v[12] = CStringGetTextDatum(sv->ownership_state);
-	v[13] = CStringGetTextDatum(sv->eligibility_state);
-	v[14] = CStringGetTextDatum(sv->blocking_reason);
-	v[15] = CStringGetTextDatum(sv->terminal_outcome);
-	v[16] = CStringGetTextDatum(sv->attempt_state);
-	v[17] = CStringGetTextDatum(ff_derive_public_state(sv->lifecycle_phase, sv->eligibility_state,
-													   sv->terminal_outcome));
+	ff_state_vector_params(&ff_sv_completed, &v[11]);
 
 	/*
 	 * k locks every execution the handles name, in key order, whether or

@@ -410,7 +410,6 @@ Datum
 ff_claim(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const FFStateVector *sv = &ff_sv_claimed;
 	ClaimRequest req;
 	ArrayType  *caps;
 	int32		max_claims;
@@ -452,14 +451,7 @@ ff_claim(PG_FUNCTION_ARGS)
 	v[5] = CStringGetTextDatum(req.worker_id);
 	v[6] = CStringGetTextDatum(req.worker_instance_id);
 	v[7] = Int64GetDatum(req.lease_ttl_ms);
-	v[8] = CStringGetTextDatum(sv->lifecycle_phase);
-	v[9] = CStringGetTextDatum(sv->ownership_state);
-	v[10] = CStringGetTextDatum(sv->eligibility_state);
-	v[11] = CStringGetTextDatum(sv->blocking_reason);
-	v[12] = CStringGetTextDatum(sv->terminal_outcome);
-	v[13] = CStringGetTextDatum(sv->attempt_state);
-	v[14] = CStringGetTextDatum(ff_derive_public_state(sv->lifecycle_phase, sv->eligibility_state,
-													   sv->terminal_outcome));
+	ff_state_vector_params(&ff_sv_claimed, &v[8]);
 	v[15] = BoolGetDatum(ff_set_based_batches);
 
 	/*

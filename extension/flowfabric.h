@@ -180,6 +180,7 @@ extern const FFStateVector ff_sv_lease_revoked;
 extern const FFStateVector ff_sv_replay_pending;
 
 extern void ff_exec_set_state(FFExecRow *row, const FFStateVector *sv);
+extern void ff_state_vector_params(const FFStateVector *sv, Datum *out);
 extern bool ff_exec_is(const FFExecRow *row, const char *lifecycle_phase);
 
 /* spi.c: saved plans and row access */

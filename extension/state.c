@@ -126,6 +126,24 @@ ff_exec_set_state(FFExecRow *row, const FFStateVector *sv)
 		row->sv.attempt_state = sv->attempt_state;
 }
 
+/*
+ * ff_state_vector_params fills out[0..6] with the vector's six states and its
+ * public state as text, in table column order: the parameters of a
+ * set-based statement that writes the vector (claim.c, batch_fast.c).
+ */
+void
+ff_state_vector_params(const FFStateVector *sv, Datum *out)
+{
+	out[0] = CStringGetTextDatum(sv->lifecycle_phase);
+	out[1] = CStringGetTextDatum(sv->ownership_state);
+	out[2] = CStringGetTextDatum(sv->eligibility_state);
+	out[3] = CStringGetTextDatum(sv->blocking_reason);
+	out[4] = CStringGetTextDatum(sv->terminal_outcome);
+	out[5] = CStringGetTextDatum(sv->attempt_state);
+	out[6] = CStringGetTextDatum(ff_derive_public_state(sv->lifecycle_phase, sv->eligibility_state,
+														sv->terminal_outcome));
+}
+
 bool
 ff_exec_is(const FFExecRow *row, const char *lifecycle_phase)
 {
