@@ -409,9 +409,9 @@ lock_executions(BatchItem *items, int n)
 	}
 	if (m == 0)
 		return;
-	v[0] = PointerGetDatum(construct_array(parts, m, INT2OID, sizeof(int16), true, TYPALIGN_SHORT));
-	v[1] = PointerGetDatum(construct_array(uuids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
-	v[2] = PointerGetDatum(construct_array(attempts, m, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+	v[0] = ff_array_param(parts, NULL, m, INT2OID);
+	v[1] = ff_array_param(uuids, NULL, m, UUIDOID);
+	v[2] = ff_array_param(attempts, NULL, m, INT4OID);
 
 	ff_prepare_generic(&plan,
 					   "SELECT " FF_EXEC_COLUMNS_OF("e.") ", " FF_ATTEMPT_COLUMNS_OF("a.") " "
@@ -473,11 +473,9 @@ complete_plain(BatchItem *items, int n)
 		fast[m].handle = &it->handle;
 		fast[m].payload = it->payload;
 		fast[m].event_id = it->event_id;
-		fast[m].done = false;
 		of[m++] = it;
 	}
-	if (ff_set_based_batches)
-		ff_fast_complete(fast, m, ff_now_ms());
+	ff_fast_complete(fast, m, ff_now_ms());
 	for (int j = 0; j < m; j++)
 		if (fast[j].done)
 			of[j]->outcome = "completed";

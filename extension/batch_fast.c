@@ -31,46 +31,30 @@
 #include "utils/builtins.h"
 
 #include "batch.h"
+#include "budget.h"
 #include "stream.h"
 #include "writeset.h"
 
 #define NARGS 18
 
-static bool
-same_execution(const FFFastItem *x, const FFFastItem *y)
-{
-	return x->handle->key.partition == y->handle->key.partition &&
-		memcmp(&x->handle->key.uuid, &y->handle->key.uuid, sizeof(pg_uuid_t)) == 0;
-}
-
 static int
 compare_key(const void *a, const void *b)
 {
-	const FFFastItem *x = *(FFFastItem *const *) a;
-	const FFFastItem *y = *(FFFastItem *const *) b;
-	int			c;
-
-	if (x->handle->key.partition != y->handle->key.partition)
-		return x->handle->key.partition < y->handle->key.partition ? -1 : 1;
-	c = memcmp(&x->handle->key.uuid, &y->handle->key.uuid, sizeof(pg_uuid_t));
-	if (c != 0)
-		return c;
-	return 0;
+	return ff_exec_key_cmp(&(*(FFFastItem *const *) a)->handle->key,
+						   &(*(FFFastItem *const *) b)->handle->key);
 }
 
-static Datum
-array_of(Datum *elems, bool *nulls, int n, Oid type, int16 len, bool byval, char align)
+static bool
+same_execution(const FFFastItem *x, const FFFastItem *y)
 {
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, len, byval, align));
+	return ff_exec_key_cmp(&x->handle->key, &y->handle->key) == 0;
 }
 
 /*
  * ff_fast_complete completes the plain handles among items[0..n-1] (all
- * decoded, none refused yet) at now and sets done on each it completed.
- * Caller is SPI-connected and outside a write scope.
+ * decoded, none refused yet) at now and sets done on each it completed
+ * (none with flowfabric.set_based_batches off). Caller is SPI-connected and
+ * outside a write scope.
  */
 void
 ff_fast_complete(FFFastItem *items, int n, int64 now)
@@ -81,6 +65,10 @@ ff_fast_complete(FFFastItem *items, int n, int64 now)
 		BYTEAARRAYOID, INT8ARRAYOID, INT4ARRAYOID, BOOLARRAYOID, INT8OID,
 		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
 	};
+	/* the element types of the ten arrays, $1 .. $10 */
+	static const Oid col_types[10] = {
+		INT2OID, UUIDOID, INT4OID, UUIDOID, UUIDOID, INT8OID, BYTEAOID, INT8OID, INT4OID, BOOLOID
+	};
 	FFFastItem **order;
 	SPITupleTable *rows;
 	uint64		nrows;
@@ -88,13 +76,14 @@ ff_fast_complete(FFFastItem *items, int n, int64 now)
 	bool	   *payload_nulls;
 	Datum		v[NARGS];
 
-	if (n == 0)
+	for (int i = 0; i < n; i++)
+		items[i].done = false;
+	if (n == 0 || !ff_set_based_batches)
 		return;
 	order = palloc(sizeof(FFFastItem *) * n);
 	for (int i = 0; i < n; i++)
 	{
 		items[i].index = i;
-		items[i].done = false;
 		order[i] = &items[i];
 	}
 	qsort(order, n, sizeof(FFFastItem *), compare_key);
@@ -127,16 +116,8 @@ ff_fast_complete(FFFastItem *items, int n, int64 now)
 		cols[9][i] = BoolGetDatum(!((i > 0 && same_execution(order[i - 1], it)) ||
 									(i + 1 < n && same_execution(order[i + 1], it))));
 	}
-	v[0] = array_of(cols[0], NULL, n, INT2OID, sizeof(int16), true, TYPALIGN_SHORT);
-	v[1] = array_of(cols[1], NULL, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
-	v[2] = array_of(cols[2], NULL, n, INT4OID, sizeof(int32), true, TYPALIGN_INT);
-	v[3] = array_of(cols[3], NULL, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
-	v[4] = array_of(cols[4], NULL, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
-	v[5] = array_of(cols[5], NULL, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	v[6] = array_of(cols[6], payload_nulls, n, BYTEAOID, -1, false, TYPALIGN_INT);
-	v[7] = array_of(cols[7], NULL, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	v[8] = array_of(cols[8], NULL, n, INT4OID, sizeof(int32), true, TYPALIGN_INT);
-	v[9] = array_of(cols[9], NULL, n, BOOLOID, 1, true, TYPALIGN_CHAR);
+	for (int c = 0; c < 10; c++)
+		v[c] = ff_array_param(cols[c], c == 6 ? payload_nulls : NULL, n, col_types[c]);
 	v[10] = Int64GetDatum(now);
 	ff_state_vector_params(&ff_sv_completed, &v[11]);
 
@@ -174,7 +155,7 @@ ff_fast_complete(FFFastItem *items, int n, int64 now)
 			"  AND t.lifecycle_phase = 'active' AND t.ownership_state = 'leased'"
 			"  AND t.attempt_index = k.ai AND t.lease_epoch = k.epoch"
 			"  AND t.flow_id IS NULL"
-			"  AND NOT coalesce(t.policy ? 'budget_ids' OR t.policy ? 'quota_policy_id', false)"
+			"  AND " FF_NO_ADMISSION_SQL("t.policy")
 			"  AND a.lease_id = k.lease_id AND a.attempt_id = k.attempt_id"
 			"  AND a.lease_epoch = k.epoch AND a.attempt_lifecycle = 'started'"
 			"  AND a.lease_expires_at_ms > $11"

@@ -44,6 +44,15 @@ typedef struct FFAdmissionPolicy
 
 /* budget_admission.c */
 extern bool ff_admission_policy(Jsonb *policy, FFAdmissionPolicy *out);
+
+/*
+ * SQL true when a policy (a jsonb expression) attaches no budget or quota:
+ * neither key ff_admission_policy reads is present. Conservative (a key
+ * with a null value counts as present): the set-based claim and completion
+ * leave those rows to the per-row code, which reads the policy itself.
+ */
+#define FF_NO_ADMISSION_SQL(policy) \
+	"NOT coalesce(" policy " ? 'budget_ids' OR " policy " ? 'quota_policy_id', false)"
 extern void ff_admission_policy_check(Jsonb *policy);
 extern bool ff_admission_admit(FFExecRow *exec, int64 now);
 extern void ff_admission_attempt_ended(const FFExecRow *exec, const char *lifecycle, int64 now);

@@ -216,12 +216,7 @@ typedef struct PlainClaim
 static int
 compare_claim_key(const void *a, const void *b)
 {
-	const FFExecKey *x = a;
-	const FFExecKey *y = b;
-
-	if (x->partition != y->partition)
-		return x->partition < y->partition ? -1 : 1;
-	return memcmp(&x->uuid, &y->uuid, sizeof(pg_uuid_t));
+	return ff_exec_key_cmp(&((const PlainClaim *) a)->key, &((const PlainClaim *) b)->key);
 }
 
 static void
@@ -283,7 +278,7 @@ claim_batch(const ClaimRequest *req, Datum *v, ReturnSetInfo *rsinfo, int32 *cla
 			   "  e.eligibility_state = 'eligible_now' AND e.ownership_state = 'unowned'"
 			   "   AND e.attempt_state IN ('pending_first_attempt', 'pending_retry_attempt',"
 			   "                           'pending_replay_attempt')"
-			   "   AND NOT coalesce(e.policy ? 'budget_ids' OR e.policy ? 'quota_policy_id', false)"
+			   "   AND " FF_NO_ADMISSION_SQL("e.policy")
 			   "   AS plain"
 			   " FROM ff_execution e"
 			   " WHERE lane_id = $1"
@@ -368,14 +363,15 @@ claim_batch(const ClaimRequest *req, Datum *v, ReturnSetInfo *rsinfo, int32 *cla
 		HeapTuple	tuple = rows->vals[r];
 		bool		payload_null;
 		Datum		payload = SPI_getbinval(tuple, desc, 9, &payload_null);
-		FFExecKey	key;
+		PlainClaim	probe;
+		const FFExecKey *key = &probe.key;
 		PlainClaim *done;
 		FFExecRow	exec;
 		FFAttemptRow attempt;
 		bool		leased;
 
-		tuple_key(tuple, desc, &key);
-		done = bsearch(&key, plain, nplain, sizeof(PlainClaim), compare_claim_key);
+		tuple_key(tuple, desc, &probe.key);
+		done = bsearch(&probe, plain, nplain, sizeof(PlainClaim), compare_claim_key);
 		if (done)
 		{
 			attempt.attempt_index = done->attempt_index;
@@ -384,13 +380,13 @@ claim_batch(const ClaimRequest *req, Datum *v, ReturnSetInfo *rsinfo, int32 *cla
 			attempt.lease_id = done->lease_id;
 			attempt.lease_ttl_ms = req->lease_ttl_ms;
 			attempt.lease_expires_at_ms = req->now + req->lease_ttl_ms;
-			put_claim(rsinfo, &key, &attempt, req, payload, payload_null);
+			put_claim(rsinfo, key, &attempt, req, payload, payload_null);
 			(*claimed)++;
 			continue;
 		}
 		/* locked above; budgets and quotas may hold it back (budget_admission.c) */
-		if (!ff_exec_load(&key, &exec, true))
-			elog(ERROR, "locked execution %s is missing", ff_format_execution_id(&key));
+		if (!ff_exec_load(key, &exec, true))
+			elog(ERROR, "locked execution %s is missing", ff_format_execution_id(key));
 		ff_writes_hold(&exec);
 		leased = ff_admission_admit(&exec, req->now) && claim_one(&exec, &attempt, req);
 		ff_writes_resume();
@@ -399,7 +395,7 @@ claim_batch(const ClaimRequest *req, Datum *v, ReturnSetInfo *rsinfo, int32 *cla
 			capped = true;
 			continue;
 		}
-		put_claim(rsinfo, &key, &attempt, req, payload, payload_null);
+		put_claim(rsinfo, key, &attempt, req, payload, payload_null);
 		(*claimed)++;
 	}
 	return capped;

@@ -52,6 +52,7 @@ extern int	ff_solo_partition(const char *lane, size_t len);
 extern void ff_parse_execution_id(const char *id, FFExecKey *key);
 extern bool ff_try_parse_execution_id(const char *id, FFExecKey *key, const char **problem);
 extern char *ff_format_execution_id(const FFExecKey *key);
+extern int	ff_exec_key_cmp(const FFExecKey *a, const FFExecKey *b);
 extern void ff_check_lane(const char *lane, size_t len);
 extern void ff_check_tag_key(const char *key);
 extern void ff_random_uuid(pg_uuid_t *out);
@@ -188,6 +189,8 @@ extern SPIPlanPtr ff_prepare(SPIPlanPtr *cache, const char *sql, int nargs, cons
 extern SPIPlanPtr ff_prepare_generic(SPIPlanPtr *cache, const char *sql, int nargs,
 									 const Oid *argtypes);
 extern int	ff_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count);
+extern void ff_type_storage(Oid type, int16 *len, bool *byval, char *align);
+extern Datum ff_array_param(Datum *elems, bool *nulls, int n, Oid type);
 extern char *ff_get_cstring(HeapTuple tuple, TupleDesc desc, int col);
 extern int64 ff_get_int64(HeapTuple tuple, TupleDesc desc, int col, int64 if_null);
 extern int32 ff_get_int32(HeapTuple tuple, TupleDesc desc, int col, int32 if_null);

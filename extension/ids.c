@@ -148,6 +148,15 @@ strong_random_bytes(uint8 *out, Size n)
 	random_pool_used += n;
 }
 
+/* ff_exec_key_cmp orders execution keys as the engine locks them: (partition, uuid). */
+int
+ff_exec_key_cmp(const FFExecKey *a, const FFExecKey *b)
+{
+	if (a->partition != b->partition)
+		return a->partition < b->partition ? -1 : 1;
+	return memcmp(&a->uuid, &b->uuid, sizeof(pg_uuid_t));
+}
+
 /* ff_random_uuid makes a version 4 UUID from the strong random source. */
 void
 ff_random_uuid(pg_uuid_t *out)

@@ -5,7 +5,9 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/uuid.h"
 
@@ -57,6 +59,51 @@ ff_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, lo
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	return ret;
+}
+
+/*
+ * ff_type_storage gives the storage of the built-in types the engine's
+ * statements pass (bool, int2/4/8, uuid; anything else is a varlena: text,
+ * bytea, jsonb) without a catalog lookup.
+ */
+void
+ff_type_storage(Oid type, int16 *len, bool *byval, char *align)
+{
+	switch (type)
+	{
+		case BOOLOID:
+			*len = 1, *byval = true, *align = TYPALIGN_CHAR;
+			break;
+		case INT2OID:
+			*len = 2, *byval = true, *align = TYPALIGN_SHORT;
+			break;
+		case INT4OID:
+			*len = 4, *byval = true, *align = TYPALIGN_INT;
+			break;
+		case INT8OID:
+			*len = 8, *byval = FLOAT8PASSBYVAL, *align = TYPALIGN_DOUBLE;
+			break;
+		case UUIDOID:
+			*len = UUID_LEN, *byval = false, *align = TYPALIGN_CHAR;
+			break;
+		default:
+			*len = -1, *byval = false, *align = TYPALIGN_INT;
+			break;
+	}
+}
+
+/* ff_array_param builds a one-dimensional array parameter (nulls may be NULL). */
+Datum
+ff_array_param(Datum *elems, bool *nulls, int n, Oid type)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int16		len;
+	bool		byval;
+	char		align;
+
+	ff_type_storage(type, &len, &byval, &align);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, len, byval, align));
 }
 
 Datum

@@ -286,33 +286,6 @@ key_table(const char *name, Size entrysize, MemoryContext cxt)
 	return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* The storage of the built-in types the parts use, without catalog lookups. */
-static void
-type_info(Oid type, int16 *len, bool *byval, char *align)
-{
-	switch (type)
-	{
-		case BOOLOID:
-			*len = 1, *byval = true, *align = TYPALIGN_CHAR;
-			break;
-		case INT2OID:
-			*len = 2, *byval = true, *align = TYPALIGN_SHORT;
-			break;
-		case INT4OID:
-			*len = 4, *byval = true, *align = TYPALIGN_INT;
-			break;
-		case INT8OID:
-			*len = 8, *byval = FLOAT8PASSBYVAL, *align = TYPALIGN_DOUBLE;
-			break;
-		case UUIDOID:
-			*len = UUID_LEN, *byval = false, *align = TYPALIGN_CHAR;
-			break;
-		default:				/* text, bytea, jsonb */
-			*len = -1, *byval = false, *align = TYPALIGN_INT;
-			break;
-	}
-}
-
 /* part_nargs: the parameters of part p: its columns, and the ordinals of a multi-row part */
 static int
 part_nargs(FFWritePart p, bool single)
@@ -514,8 +487,6 @@ write_rows(PartRows *parts, int64 *counts)
 		PartRows   *r = &parts[p];
 		Datum	   *elems;
 		bool	   *elem_nulls;
-		int			dims[1] = {r->n};
-		int			lbs[1] = {1};
 
 		if (r->n == 0)
 			continue;
@@ -532,23 +503,16 @@ write_rows(PartRows *parts, int64 *counts)
 		elem_nulls = palloc(sizeof(bool) * r->n);
 		for (int c = 0; c < d->ncols; c++)
 		{
-			int16		len;
-			bool		byval;
-			char		align;
-
 			for (int k = 0; k < r->n; k++)
 			{
 				elems[k] = r->values[k][c];
 				elem_nulls[k] = r->nulls[k][c];
 			}
-			type_info(d->cols[c].type, &len, &byval, &align);
-			args[i++] = PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs,
-														   d->cols[c].type, len, byval, align));
+			args[i++] = ff_array_param(elems, elem_nulls, r->n, d->cols[c].type);
 		}
 		for (int k = 0; k < r->n; k++)
 			elems[k] = Int64GetDatum(k + 1);
-		args[i++] = PointerGetDatum(construct_array(elems, r->n, INT8OID, sizeof(int64),
-													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[i++] = ff_array_param(elems, NULL, r->n, INT8OID);
 	}
 
 	ff_execute(plan, args, argnulls, false, 0);
@@ -638,7 +602,7 @@ ff_write_stage(FFWritePart part, Datum *values, bool *nulls)
 		char		align;
 
 		n[c] = nulls[c];
-		type_info(d->cols[c].type, &len, &byval, &align);
+		ff_type_storage(d->cols[c].type, &len, &byval, &align);
 		v[c] = nulls[c] ? (Datum) 0 : datumCopy(values[c], byval, len);
 	}
 	r->values[r->n] = v;
