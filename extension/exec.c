@@ -411,7 +411,7 @@ ff_create_one(const FFCreateArgs *a, FFCreateResult *out)
 	if (a->execution_id == NULL)
 	{
 		row.key.partition = (int16) ff_solo_partition(lane, strlen(lane));
-		ff_random_uuid(&row.key.uuid);
+		ff_time_ordered_uuid(&row.key.uuid);
 	}
 	else
 		ff_parse_execution_id(a->execution_id, &row.key);

@@ -56,6 +56,7 @@ extern int	ff_exec_key_cmp(const FFExecKey *a, const FFExecKey *b);
 extern void ff_check_lane(const char *lane, size_t len);
 extern void ff_check_tag_key(const char *key);
 extern void ff_random_uuid(pg_uuid_t *out);
+extern void ff_time_ordered_uuid(pg_uuid_t *out);
 extern char *ff_uuid_to_cstring(const pg_uuid_t *uuid);
 extern bool ff_parse_uuid(const char *s, pg_uuid_t *out);
 extern void ff_check_capabilities(ArrayType *caps, const char *what, int errcode_value);

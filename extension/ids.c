@@ -167,6 +167,36 @@ ff_random_uuid(pg_uuid_t *out)
 }
 
 /*
+ * ff_time_ordered_uuid makes a version 7 UUID (RFC 9562): 48 bits of Unix
+ * time in milliseconds, then 12 bits of the sub-millisecond fraction (method
+ * 3), then random bits. New execution ids use it so that the indexes keyed
+ * by (partition_key, execution_id) grow at the end of each partition's range
+ * instead of at random pages. Ids made by one backend increase strictly even
+ * when the clock stands still or steps back.
+ */
+void
+ff_time_ordered_uuid(pg_uuid_t *out)
+{
+	static uint64 last_tick;	/* ms << 12 | sub-ms fraction */
+	struct timespec ts;
+	uint64		tick;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	tick = ((uint64) ts.tv_sec * 1000 + ts.tv_nsec / 1000000) << 12 |
+		(uint64) (ts.tv_nsec % 1000000) * 4096 / 1000000;
+	if (tick <= last_tick)
+		tick = last_tick + 1;
+	last_tick = tick;
+
+	strong_random_bytes(out->data + 8, UUID_LEN - 8);
+	for (int i = 0; i < 6; i++)
+		out->data[i] = (uint8) (tick >> (12 + 8 * (5 - i)));
+	out->data[6] = 0x70 | (uint8) ((tick >> 8) & 0x0f);
+	out->data[7] = (uint8) tick;
+	out->data[8] = (out->data[8] & 0x3f) | 0x80;
+}
+
+/*
  * ff_try_parse_execution_id parses "{fp:N}:<uuid>" the way upstream does
  * (N an unsigned 16-bit decimal, leading zeros allowed), and additionally
  * requires N to name one of the 256 partitions.
@@ -457,7 +487,7 @@ new_execution_id(FunctionCallInfo fcinfo, int partition)
 
 	key.partition = (int16) partition;
 	if (PG_ARGISNULL(1))
-		ff_random_uuid(&key.uuid);
+		ff_time_ordered_uuid(&key.uuid);
 	else
 		key.uuid = *PG_GETARG_UUID_P(1);
 	PG_RETURN_TEXT_P(cstring_to_text(ff_format_execution_id(&key)));

@@ -91,8 +91,8 @@ SELECT ff_new_execution_id('default', '550e8400-e29b-41d4-a716-446655440000') AS
        ff_new_flow_execution_id('550e8400-e29b-41d4-a716-446655440000',
                                 '00000000-0000-4000-8000-000000000001') AS flow_member_id,
        ff_execution_partition('{fp:193}:00000000-0000-4000-8000-000000000001') AS partition;
--- Minted ids are canonical, v4 when random, and in the lane's partition.
-SELECT id ~ '^\{fp:86\}:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' AS v4_in_86,
+-- Minted ids are canonical, time-ordered v7 when not given, and in the lane's partition.
+SELECT id ~ '^\{fp:86\}:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' AS v7_in_86,
        ff_canonical_execution_id(id) = id AS canonical
   FROM ff_new_execution_id('default') AS id;
 SELECT * FROM ff_split_execution_id('{fp:193}:00000000-0000-4000-8000-000000000001');

@@ -1156,6 +1156,18 @@ run_reconcilers(ffw *w, ff_client *c)
 
 /* Returns FF_OK, or the error of a claim that cannot succeed by retrying
  * (bad lane or capabilities, extension missing). */
+/*
+ * How many jobs a claim may take now: a handler slot each, plus the local
+ * queue while busy. Jobs handed to the finisher no longer hold a slot, so
+ * the next claim overlaps their completion call (the finisher's own
+ * backpressure bounds how many wait for it); under mu.
+ */
+static int
+claim_room(const ffw *w, bool busy)
+{
+	return w->concurrency + (busy ? w->prefetch : 0) - (w->inflight - w->finishing);
+}
+
 static ff_status
 claimer_loop(ffw *w, ff_client *c)
 {
@@ -1186,7 +1198,7 @@ claimer_loop(ffw *w, ff_client *c)
 			pthread_mutex_unlock(&w->mu);
 			break;
 		}
-		free_slots = w->concurrency + (busy ? w->prefetch : 0) - w->inflight;
+		free_slots = claim_room(w, busy);
 
 		/*
 		 * Busy (the last claim found work and jobs are running): wait a
@@ -1196,7 +1208,7 @@ claimer_loop(ffw *w, ff_client *c)
 		if (busy && free_slots > 0 && free_slots < min_batch && w->inflight > 0)
 		{
 			cond_wait_ms(&w->cv_slots, &w->mu, 20);
-			free_slots = w->concurrency + (busy ? w->prefetch : 0) - w->inflight;
+			free_slots = claim_room(w, busy);
 		}
 		if (free_slots <= 0)
 		{

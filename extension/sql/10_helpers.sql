@@ -31,11 +31,11 @@ CREATE FUNCTION ff_format_execution_id(partition_key smallint, execution_uuid uu
 
 CREATE FUNCTION ff_new_execution_id(lane_id text, execution_uuid uuid DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'ff_new_execution_id_sql' LANGUAGE C VOLATILE PARALLEL SAFE;
-COMMENT ON FUNCTION ff_new_execution_id(text, uuid) IS 'mints a solo execution id for a lane (random UUIDv4 unless one is given)';
+COMMENT ON FUNCTION ff_new_execution_id(text, uuid) IS 'mints a solo execution id for a lane (a time-ordered UUIDv7 unless one is given)';
 
 CREATE FUNCTION ff_new_flow_execution_id(flow_id uuid, execution_uuid uuid DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'ff_new_flow_execution_id_sql' LANGUAGE C VOLATILE PARALLEL SAFE;
-COMMENT ON FUNCTION ff_new_flow_execution_id(uuid, uuid) IS 'mints an execution id co-located with a flow';
+COMMENT ON FUNCTION ff_new_flow_execution_id(uuid, uuid) IS 'mints an execution id co-located with a flow (a time-ordered UUIDv7 unless one is given)';
 
 CREATE FUNCTION ff_check_lane_id(lane_id text) RETURNS text
     AS 'MODULE_PATHNAME', 'ff_check_lane_id_sql' LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -8,6 +8,7 @@
  * FF_TEST_QUICK=1 (used under valgrind) runs fewer jobs.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -139,6 +140,77 @@ test_many(void)
 		   n, "and no second one");
 	ff_error_clear(&err);
 	free(x);
+}
+
+/* ------------------------------------------------------------------------
+ * a job handed to the finisher frees its handler slot: with one handler and
+ * no prefetch, the second job is claimed and run while the first one's
+ * completion still waits (here on a row lock the test holds)
+ * ------------------------------------------------------------------------ */
+typedef struct
+{
+	atomic_int	started;		/* handlers started */
+	atomic_bool released;		/* the test let the first completion through */
+	atomic_bool second_before_release;
+	pthread_t	releaser;
+	bool		releaser_started;
+} overlap_ctx;
+
+/* commits the admin session's lock once the second job runs (at most 3 s) */
+static void *
+release_lock_later(void *arg)
+{
+	overlap_ctx *x = arg;
+
+	for (int waited = 0; waited < 3000 && atomic_load(&x->started) < 2; waited += 10)
+		sleep_ms(10);
+	atomic_store(&x->released, true);
+	admin_exec("COMMIT");
+	return NULL;
+}
+
+static ff_job_outcome
+overlap_handler(ff_job *job, void *user)
+{
+	overlap_ctx *x = user;
+	int			n = atomic_fetch_add(&x->started, 1) + 1;
+
+	if (n == 1)
+	{
+		/* hold the execution row: ff_complete_many waits for it */
+		admin_exec("BEGIN");
+		admin_exec("SELECT 1 FROM ff_execution e, ff_split_execution_id('%s') s "
+				   "WHERE e.partition_key = s.partition_key AND e.execution_id = s.execution_uuid "
+				   "FOR UPDATE OF e", ff_job_execution_id(job));
+		x->releaser_started = pthread_create(&x->releaser, NULL, release_lock_later, x) == 0;
+	}
+	else if (n == 2)
+		atomic_store(&x->second_before_release, !atomic_load(&x->released));
+	return FF_JOB_COMPLETE;
+}
+
+static void
+test_finishing_frees_slot(void)
+{
+	const char *lane = unique_lane("overlap");
+	overlap_ctx x = {0};
+	ff_worker_options o = {0};
+	ff_worker_stats st = {0};
+
+	create_n(lane, 2, NULL);
+	draining(&o, &st);
+	o.worker_id = "overlap";
+	o.batch_size = 1;
+	o.prefetch = -1;
+	is_status(ff_worker_run(test_conninfo(), lane, NULL, 0, 1, overlap_handler, &x, &o, NULL), FF_OK, NULL,
+			  "worker with one handler and no prefetch runs 2 jobs");
+	if (x.releaser_started)
+		pthread_join(x.releaser, NULL);
+	ok(atomic_load(&x.second_before_release),
+	   "the second job ran while the first one's completion was still waiting");
+	ok(st.completed == 2 && st.lease_lost == 0 && st.errors == 0, "both completed (%lu)", st.completed);
+	is_int(admin_int("SELECT count(*) FROM ff_execution WHERE lane_id = '%s' AND public_state = 'completed'", lane),
+		   2, "both executions completed");
 }
 
 /* ------------------------------------------------------------------------
@@ -604,6 +676,7 @@ main(void)
 	quick = getenv("FF_TEST_QUICK") != NULL;
 	c = test_client();
 	test_many();
+	test_finishing_frees_slot();
 	test_retry();
 	test_outcomes_and_errors();
 	if (!quick)

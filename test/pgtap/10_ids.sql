@@ -2,7 +2,7 @@
 -- parsing and canonical form (§1.1), minting, lane and tag-key rules, and
 -- the derived public_state table (§3.2).
 BEGIN;
-SELECT plan(92);
+SELECT plan(94);
 
 ------------------------------------------------------------------------------
 -- CRC16/XMODEM and partitions
@@ -73,8 +73,19 @@ SELECT throws_ok($$SELECT ff_split_execution_id('nope')$$, 'YFV01', NULL, 'ff_sp
 ------------------------------------------------------------------------------
 -- minting
 ------------------------------------------------------------------------------
-SELECT ok(ff_new_execution_id('default') ~ '^\{fp:86\}:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',
-          'ff_new_execution_id(default): partition 86, a lowercase UUIDv4');
+SELECT ok(ff_new_execution_id('default') ~ '^\{fp:86\}:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',
+          'ff_new_execution_id(default): partition 86, a lowercase UUIDv7');
+-- a version 7 UUID starts with its Unix time in milliseconds (48 bits)
+CREATE FUNCTION pg_temp.uuid_ms(id text) RETURNS bigint LANGUAGE sql
+    RETURN ('x' || lpad(substr(replace((ff_split_execution_id(id)).execution_uuid::text, '-', ''), 1, 12), 16, '0'))::bit(64)::bigint;
+SELECT ok(abs(pg_temp.uuid_ms(ff_new_execution_id('default'))
+              - (extract(epoch FROM clock_timestamp()) * 1000)::bigint) < 5000,
+          'a minted UUID carries the current time in milliseconds');
+SELECT ok((SELECT bool_and(u > prev) FROM
+             (SELECT u, lag(u) OVER (ORDER BY n) AS prev FROM
+                (SELECT n, (ff_split_execution_id(ff_new_execution_id('default'))).execution_uuid AS u
+                   FROM generate_series(1, 2000) n) m) o WHERE prev IS NOT NULL),
+          'ids minted one after another increase strictly, within a millisecond too');
 SELECT isnt(ff_new_execution_id('default'), ff_new_execution_id('default'), 'two minted ids differ');
 SELECT is(ff_new_execution_id('default', '550e8400-e29b-41d4-a716-446655440000'),
           '{fp:86}:550e8400-e29b-41d4-a716-446655440000', 'deterministic solo id embeds the given uuid');
@@ -83,8 +94,8 @@ SELECT is(ff_new_execution_id('workers-a', '00000000-0000-0000-0000-000000000000
 SELECT is(ff_execution_partition(ff_new_execution_id('a')), ff_solo_partition('a'), 'minted ids land in the lane''s solo partition');
 SELECT throws_ok($$SELECT ff_new_execution_id(NULL)$$, 'YFV01', NULL, 'ff_new_execution_id(NULL) -> YFV01');
 SELECT throws_ok($$SELECT ff_new_execution_id(E'bad\nlane')$$, 'YFV01', NULL, 'ff_new_execution_id with a bad lane -> YFV01');
-SELECT ok(ff_new_flow_execution_id('550e8400-e29b-41d4-a716-446655440000') ~ '^\{fp:24\}:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',
-          'ff_new_flow_execution_id: the flow''s partition 24, a UUIDv4');
+SELECT ok(ff_new_flow_execution_id('550e8400-e29b-41d4-a716-446655440000') ~ '^\{fp:24\}:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',
+          'ff_new_flow_execution_id: the flow''s partition 24, a UUIDv7');
 SELECT is(ff_new_flow_execution_id('550e8400-e29b-41d4-a716-446655440000', '00000000-0000-4000-8000-000000000001'),
           '{fp:24}:00000000-0000-4000-8000-000000000001', 'deterministic flow member id');
 SELECT throws_ok($$SELECT ff_new_flow_execution_id(NULL)$$, 'YFV01', NULL, 'ff_new_flow_execution_id(NULL) -> YFV01');

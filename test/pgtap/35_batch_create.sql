@@ -3,7 +3,7 @@
 -- batch, shared and per-element arguments, and every bad input (rejecting
 -- the whole call with its SQLSTATE and leaving no row behind).
 BEGIN;
-SELECT plan(41);
+SELECT plan(43);
 
 CREATE FUNCTION pg_temp.leftovers() RETURNS bigint LANGUAGE sql AS $$
     SELECT (SELECT count(*) FROM ff_execution WHERE lane_id = 'tap35-bad')
@@ -166,6 +166,17 @@ $$;
 SELECT matches(pg_temp.error_context($$SELECT * FROM ff_create_executions('tap35-bad', ARRAY['\x01', '\x02', '\x03']::bytea[],
                        execution_ids => ARRAY[NULL, NULL, 'bad'])$$),
                'ff_create_executions, element 3', 'the error context names element 3');
+
+------------------------------------------------------------------------------
+-- minted ids are version 7 UUIDs that follow input order, so a batch's rows
+-- go to the end of its partition's range in the primary key
+------------------------------------------------------------------------------
+CREATE TEMP TABLE r7 AS
+SELECT item, (ff_split_execution_id(execution_id)).* FROM ff_create_executions('tap35-v7', array_fill(NULL::bytea, ARRAY[300]));
+SELECT ok((SELECT bool_and(substr(execution_uuid::text, 15, 1) = '7' AND partition_key = ff_solo_partition('tap35-v7')) FROM r7),
+          'minted ids: version 7 UUIDs in the lane''s partition');
+SELECT results_eq($$SELECT item FROM r7 ORDER BY execution_uuid$$, $$SELECT item FROM r7 ORDER BY item$$,
+                  'minted ids increase in input order');
 
 SELECT * FROM finish();
 ROLLBACK;
