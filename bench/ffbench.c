@@ -2037,7 +2037,21 @@ scenario_flow(void)
 				 "%.0f edges unresolved or out of order", exec_rate, done_flows, t.done, execs,
 				 t.done * FLOW_NODES, bad_edges);
 		if (done_flows != t.done || bad_edges != 0)
-			fprintf(g_log, "  !! %s: %s\n", g->name, r->note);
+		{
+			char	   *detail = pg_str(g_admin, "SELECT string_agg(format('edge %%s -> %%s: resolution %%s, "
+										"upstream %%s at %%s, downstream started at %%s', "
+										"e.upstream_execution_id, e.downstream_execution_id, e.resolution, "
+										"u.public_state, u.terminal_at_ms, d.started_at_ms), E'\\n     ') "
+										"FROM ff_edge e JOIN ff_execution u ON u.partition_key = e.partition_key "
+										"AND u.execution_id = e.upstream_execution_id "
+										"JOIN ff_execution d ON d.partition_key = e.partition_key "
+										"AND d.execution_id = e.downstream_execution_id "
+										"WHERE e.resolution IS DISTINCT FROM 'success' "
+										"OR d.started_at_ms IS NULL OR d.started_at_ms < u.terminal_at_ms");
+
+			fprintf(g_log, "  !! %s: %s\n     %s\n", g->name, r->note, detail ? detail : "");
+			free(detail);
+		}
 		snprintf(name, sizeof(name), "%s_executions_per_s", g->key);
 		add_metric("flow", name, exec_rate, "exec/s");
 		snprintf(name, sizeof(name), "%s_flows_completed", g->key);
