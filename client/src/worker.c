@@ -1154,8 +1154,6 @@ run_reconcilers(ffw *w, ff_client *c)
 		wlog(w, FF_LOG_WARNING, "reconcilers: %s", errmsg_of(c));
 }
 
-/* Returns FF_OK, or the error of a claim that cannot succeed by retrying
- * (bad lane or capabilities, extension missing). */
 /*
  * How many jobs a claim may take now: a handler slot each, plus the local
  * queue while busy. Jobs handed to the finisher no longer hold a slot, so
@@ -1168,6 +1166,8 @@ claim_room(const ffw *w, bool busy)
 	return w->concurrency + (busy ? w->prefetch : 0) - (w->inflight - w->finishing);
 }
 
+/* Returns FF_OK, or the error of a claim that cannot succeed by retrying
+ * (bad lane or capabilities, extension missing). */
 static ff_status
 claimer_loop(ffw *w, ff_client *c)
 {
