@@ -9,6 +9,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
+use FindBin;
+use lib $FindBin::RealBin;
+use FlowFabricTest;
 
 my $node = PostgreSQL::Test::Cluster->new('bgw');
 $node->init;
@@ -28,19 +31,6 @@ flowfabric.launcher_interval_ms = 1000
 log_statement = none
 });
 $node->start;
-
-# wait_until polls $check every 20 ms until it returns true; the time it took.
-sub wait_until
-{
-	my ($timeout_s, $check) = @_;
-	my $start = time;
-	while (time - $start < $timeout_s)
-	{
-		return time - $start if $check->();
-		usleep(20_000);
-	}
-	return undef;
-}
 
 sub sql
 {

@@ -8,7 +8,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use FindBin;
+use lib $FindBin::RealBin;
+use FlowFabricTest;
 
 my $node = PostgreSQL::Test::Cluster->new('crash');
 $node->init;
@@ -20,18 +22,6 @@ restart_after_crash = on
 log_statement = none
 });
 $node->start;
-
-sub wait_until
-{
-	my ($timeout_s, $check) = @_;
-	my $start = time;
-	while (time - $start < $timeout_s)
-	{
-		return time - $start if $check->();
-		usleep(20_000);
-	}
-	return undef;
-}
 
 sub sql
 {

@@ -13,6 +13,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
+use FindBin;
+use lib $FindBin::RealBin;
+use FlowFabricTest;
 
 my $node = PostgreSQL::Test::Cluster->new('notify');
 $node->init;
@@ -34,18 +37,6 @@ flowfabric.quota_unblock_interval_ms = 60000
 log_statement = none
 });
 $node->start;
-
-sub wait_until
-{
-	my ($timeout_s, $check) = @_;
-	my $start = time;
-	while (time - $start < $timeout_s)
-	{
-		return time - $start if $check->();
-		usleep(20_000);
-	}
-	return undef;
-}
 
 sub sql
 {

@@ -9,7 +9,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use FindBin;
+use lib $FindBin::RealBin;
+use FlowFabricTest;
 
 my $node = PostgreSQL::Test::Cluster->new('secbgw');
 $node->init;
@@ -21,18 +23,6 @@ flowfabric.launcher_interval_ms = 500
 flowfabric.delayed_promotion_interval_ms = 100
 });
 $node->start;
-
-sub wait_until
-{
-	my ($timeout_s, $check) = @_;
-	my $start = time;
-	while (time - $start < $timeout_s)
-	{
-		return 1 if $check->();
-		usleep(50_000);
-	}
-	return 0;
-}
 
 $node->safe_psql('postgres', 'CREATE ROLE dbo LOGIN; CREATE DATABASE victim OWNER dbo');
 
@@ -59,7 +49,7 @@ is($node->safe_psql('victim', "SELECT rolsuper FROM pg_roles WHERE rolname = 'db
 
 # A superuser installs the extension: the launcher starts a worker for victim.
 $node->safe_psql('victim', 'CREATE EXTENSION flowfabric');
-ok( wait_until(20, sub {
+ok( defined wait_until(20, sub {
 			$node->safe_psql('victim',
 				"SELECT count(*) FROM ff_reconciler_status WHERE database = 'victim' AND runs > 0") > 0
 		}),
@@ -69,7 +59,7 @@ ok( wait_until(20, sub {
 $node->safe_psql('victim',
 	"SELECT ff_create_execution('l', execution_id => '{fp:1}:00000000-0000-4000-8000-000000000001', "
 	  . "delay_until => ff_server_time_ms() + 200)");
-ok( wait_until(20, sub {
+ok( defined wait_until(20, sub {
 			$node->safe_psql('victim',
 				"SELECT ff_read_execution_state('{fp:1}:00000000-0000-4000-8000-000000000001')") eq 'waiting'
 		}),
