@@ -1892,6 +1892,16 @@ scenario_suspend(void)
 	}
 }
 
+/* the edges of a finished flow run that were not resolved as a success, or
+ * whose downstream started before its upstream ended */
+#define FLOW_BAD_EDGES \
+	"FROM ff_edge e JOIN ff_execution u ON u.partition_key = e.partition_key " \
+	"AND u.execution_id = e.upstream_execution_id " \
+	"JOIN ff_execution d ON d.partition_key = e.partition_key " \
+	"AND d.execution_id = e.downstream_execution_id " \
+	"WHERE e.resolution IS DISTINCT FROM 'success' " \
+	"OR d.started_at_ms IS NULL OR d.started_at_ms < u.terminal_at_ms"
+
 /* ------------------------------------------------------------------------
  * scenario: flows (10-node DAGs)
  * ------------------------------------------------------------------------ */
@@ -2024,13 +2034,7 @@ scenario_flow(void)
 							"WHERE lane_id = 'bench.flow' GROUP BY flow_id "
 							"HAVING bool_and(public_state = 'completed')) f");
 		/* every edge resolved as a success, no downstream started before its upstream ended */
-		bad_edges = pg_num(g_admin, "SELECT count(*) FROM ff_edge e "
-						   "JOIN ff_execution u ON u.partition_key = e.partition_key "
-						   "AND u.execution_id = e.upstream_execution_id "
-						   "JOIN ff_execution d ON d.partition_key = e.partition_key "
-						   "AND d.execution_id = e.downstream_execution_id "
-						   "WHERE e.resolution IS DISTINCT FROM 'success' "
-						   "OR d.started_at_ms IS NULL OR d.started_at_ms < u.terminal_at_ms");
+		bad_edges = pg_num(g_admin, "SELECT count(*) " FLOW_BAD_EDGES);
 		r->rate = exec_rate > 0 && execs > 0 ? done_flows * exec_rate / execs : 0;
 		snprintf(r->unit, sizeof(r->unit), "flows/s");
 		row_note(r, "%.0f exec/s; %.0f of %ld flows and %.0f of %ld executions completed; "
@@ -2042,12 +2046,7 @@ scenario_flow(void)
 										"upstream %%s at %%s, downstream started at %%s', "
 										"e.upstream_execution_id, e.downstream_execution_id, e.resolution, "
 										"u.public_state, u.terminal_at_ms, d.started_at_ms), E'\\n     ') "
-										"FROM ff_edge e JOIN ff_execution u ON u.partition_key = e.partition_key "
-										"AND u.execution_id = e.upstream_execution_id "
-										"JOIN ff_execution d ON d.partition_key = e.partition_key "
-										"AND d.execution_id = e.downstream_execution_id "
-										"WHERE e.resolution IS DISTINCT FROM 'success' "
-										"OR d.started_at_ms IS NULL OR d.started_at_ms < u.terminal_at_ms");
+										FLOW_BAD_EDGES);
 
 			fprintf(g_log, "  !! %s: %s\n     %s\n", g->name, r->note, detail ? detail : "");
 			free(detail);
